@@ -1,0 +1,87 @@
+"""All settings of 행복-맵 in one place, read from the environment (prefix HAPPYMAP_) or .env."""
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_DB_PORT = 55432
+LOCAL_APP_ROLE = "happymap_app"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; tests build their own instance and override `get_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="HAPPYMAP_", env_file=".env", extra="ignore")
+
+    environment: str = "local"  # local | test | production
+    # The app connects with a least-privilege role; migrations use the owner/superuser URL.
+    database_url: str = Field(
+        default=f"postgresql+psycopg://{LOCAL_APP_ROLE}@127.0.0.1:{LOCAL_DB_PORT}/happymap",
+        validation_alias="DATABASE_URL",
+    )
+    migration_database_url: str | None = Field(default=None, validation_alias="MIGRATION_DATABASE_URL")
+    app_db_role: str = LOCAL_APP_ROLE
+
+    deployment_district_codes: list[str] = ["11410"]
+    timezone: str = "Asia/Seoul"
+
+    token_idle_minutes: int = 30
+    token_absolute_hours: int = 12
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+
+    visit_cycle_days_high: int = 30
+    visit_cycle_days_medium: int = 90
+    visit_cycle_days_low: int = 180
+
+    tile_url: str | None = None  # a base-map tile URL template; off by default (offline map)
+    tile_attribution: str = ""
+
+    kakao_skill_key: str = "local-kakao-key"
+    open311_api_keys: list[str] = ["local-open311-key"]
+    upload_dir: str = ".var/uploads"
+    max_body_bytes: int = 5 * 1024 * 1024
+    trusted_proxy_header: str | None = None  # e.g. "X-Forwarded-For" when behind a known proxy
+
+    rrn_key_b64: str | None = None  # AES-256-GCM key for 주민등록번호; never stored in the repository
+    rrn_hash_key_b64: str | None = None
+
+    demo_password: str | None = None
+
+    @property
+    def migration_url(self) -> str:
+        """URL Alembic uses: the owner's when given, else the app's."""
+        return self.migration_database_url or self.database_url
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def now(self) -> datetime:
+        """Current time in the deployment's zone (tests patch `clock`)."""
+        return clock.now(self.tz)
+
+    def today(self) -> date:
+        return self.now().date()
+
+
+class Clock:
+    """Wall clock that tests can freeze."""
+
+    frozen: datetime | None = None
+
+    def now(self, tz: ZoneInfo) -> datetime:
+        if self.frozen is not None:
+            return self.frozen.astimezone(tz)
+        return datetime.now(tz)
+
+
+clock = Clock()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings; tests call `get_settings.cache_clear()` after changing the environment."""
+    return Settings()

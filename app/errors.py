@@ -1,0 +1,134 @@
+"""Domain errors and their HTTP status, mapped in one place (`install_error_handlers`)."""
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+
+class AppError(Exception):
+    """Root of every error a service raises; `status` picks the HTTP code, `message` is Korean."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(AppError):
+    status = 404
+
+    def __init__(self, message: str = "찾을 수 없습니다."):
+        super().__init__(message)
+
+
+class Forbidden(AppError):
+    status = 403
+
+    def __init__(self, message: str = "권한이 없습니다."):
+        super().__init__(message)
+
+
+class Unauthorized(AppError):
+    status = 401
+
+    def __init__(self, message: str = "로그인이 필요합니다."):
+        super().__init__(message)
+
+
+class Conflict(AppError):
+    status = 409
+
+
+class InvalidInput(AppError):
+    status = 422
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+
+    def __init__(self, message: str = "요청 본문이 너무 큽니다."):
+        super().__init__(message)
+
+
+# Pydantic error types → Korean sentences; the field path is prefixed.
+_KOREAN_VALIDATION = {
+    "missing": "필수 항목입니다",
+    "extra_forbidden": "알 수 없는 항목입니다",
+    "string_too_short": "너무 짧습니다",
+    "string_too_long": "너무 깁니다",
+    "int_parsing": "정수여야 합니다",
+    "float_parsing": "숫자여야 합니다",
+    "finite_number": "유한한 숫자여야 합니다 (NaN/Infinity 불가)",
+    "greater_than_equal": "값이 너무 작습니다",
+    "less_than_equal": "값이 너무 큽니다",
+    "greater_than": "값이 너무 작습니다",
+    "less_than": "값이 너무 큽니다",
+    "literal_error": "허용되지 않는 값입니다",
+    "enum": "허용되지 않는 값입니다",
+    "bool_parsing": "참/거짓 값이어야 합니다",
+    "datetime_parsing": "날짜·시각 형식이 올바르지 않습니다",
+    "datetime_from_date_parsing": "날짜·시각 형식이 올바르지 않습니다",
+    "date_parsing": "날짜 형식이 올바르지 않습니다",
+    "date_from_datetime_parsing": "날짜 형식이 올바르지 않습니다",
+    "json_invalid": "JSON 형식이 올바르지 않습니다",
+    "model_attributes_type": "객체여야 합니다",
+    "dict_type": "객체여야 합니다",
+    "list_type": "목록이어야 합니다",
+    "string_type": "문자열이어야 합니다",
+    "int_type": "정수여야 합니다",
+    "float_type": "숫자여야 합니다",
+    "bool_type": "참/거짓 값이어야 합니다",
+    "int_from_float": "정수여야 합니다",
+    "too_long": "항목이 너무 많습니다",
+    "too_short": "항목이 너무 적습니다",
+}
+
+
+def korean_validation_message(error: dict) -> str:
+    """One Korean sentence for one pydantic error."""
+    loc = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header"))
+    kind = error.get("type", "")
+    if kind == "value_error":
+        text = str(error.get("ctx", {}).get("error", error.get("msg", "")))
+    else:
+        text = _KOREAN_VALIDATION.get(kind, "값이 올바르지 않습니다")
+    return f"{loc}: {text}" if loc else text
+
+
+def _safe_input(value):
+    """Echo of the offending value, kept JSON-safe (NaN and bytes cannot be serialised)."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map domain and validation errors to JSON answers with Korean messages."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError):
+        if exc.status == 404 and getattr(exc, "empty_body", False):
+            return Response(status_code=404)
+        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": korean_validation_message(e), "type": e.get("type"),
+             "input": _safe_input(e.get("input"))}
+            for e in errors
+        ]
+        message = "입력값이 올바르지 않습니다: " + "; ".join(d["msg"] for d in details)
+        return JSONResponse({"detail": message, "errors": details}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        korean = {404: "찾을 수 없습니다.", 405: "허용되지 않는 메서드입니다.", 401: "로그인이 필요합니다.",
+                  403: "권한이 없습니다."}
+        detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else korean.get(
+            exc.status_code, exc.detail)
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))

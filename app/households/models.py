@@ -1,0 +1,57 @@
+"""Households at risk: one point on the map each."""
+from datetime import date, datetime
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (ARRAY, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, func)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base
+
+
+class Household(Base):
+    __tablename__ = "households"
+    __table_args__ = (
+        CheckConstraint("risk_level IN ('high','medium','low','unvisited')", name="risk_level"),
+        CheckConstraint("status IN ('active','closed')", name="status"),
+        CheckConstraint("members >= 1 AND members <= 50", name="members"),
+        Index("ix_households_dong_risk", "dong_id", "risk_level"),
+        Index("ix_households_open_needs", "open_needs", postgresql_using="gin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dong_id: Mapped[int] = mapped_column(ForeignKey("dongs.id"), index=True)
+    tract_id: Mapped[int | None] = mapped_column(ForeignKey("tracts.id"), index=True)
+    head_name: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(200))  # where the household actually lives
+    registered_address: Mapped[str | None] = mapped_column(String(200))  # 주민등록 주소, may differ
+    members: Mapped[int] = mapped_column(Integer, default=1)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    notes: Mapped[str | None] = mapped_column(Text)
+    # 주민등록번호: AES-GCM ciphertext and a keyed hash for exact lookup; never plain text.
+    rrn_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    rrn_lookup_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+
+    risk_level: Mapped[str] = mapped_column(String(10), default="unvisited", index=True)
+    risk_score: Mapped[int | None] = mapped_column(Integer)
+    risk_reason: Mapped[str | None] = mapped_column(Text)
+    risk_overridden: Mapped[bool] = mapped_column(default=False)
+    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_visit_due: Mapped[date] = mapped_column(Date, index=True)
+    # Needs found on visits and not yet met by a delivered service (kept by the visits service).
+    open_needs: Mapped[list[str]] = mapped_column(ARRAY(String(30)), default=list, server_default="{}")
+
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    closed_reason: Mapped[str | None] = mapped_column(String(20))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    source_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", use_alter=True))
+    is_synthetic: Mapped[bool] = mapped_column(default=False)
+
+    registered_on: Mapped[date] = mapped_column(Date)  # unvisited households are due from this day
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,15 @@
+"""Imports every model so `Base.metadata` is complete (Alembic and tests use this)."""
+from app.access.models import AccessRecord
+from app.auth.models import AuthSession, PermissionEvent, User, UserDong, UserTract
+from app.db import Base
+from app.facilities.models import Facility
+from app.households.models import Household
+from app.reports.models import Report, ReportEvent, ReportPhoto
+from app.tracts.models import District, Dong, Tract
+from app.visits.models import ServiceLink, ServiceLinkEvent, Visit, VisitIndicator, VisitNeed, VisitVisitor
+
+__all__ = [
+    "AccessRecord", "AuthSession", "Base", "District", "Dong", "Facility", "Household", "PermissionEvent",
+    "Report", "ReportEvent", "ReportPhoto", "ServiceLink", "ServiceLinkEvent", "Tract", "User", "UserDong",
+    "UserTract", "Visit", "VisitIndicator", "VisitNeed", "VisitVisitor",
+]

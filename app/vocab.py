@@ -1,0 +1,96 @@
+"""The shared codes of DOMAIN.md with their Korean labels (the product's vocabulary)."""
+
+INDICATORS: dict[str, str] = {
+    "utility_cutoff": "단전·단수·단가스",
+    "rent_arrears": "월세·관리비 체납",
+    "insurance_arrears": "건강보험료 체납",
+    "unemployment": "실직·휴폐업",
+    "serious_illness": "중증질환",
+    "disability": "장애",
+    "elderly_alone": "독거노인",
+    "isolation": "사회적 고립·고독사 위험",
+    "housing_crisis": "주거 위기(퇴거·고시원·비닐하우스)",
+    "debt": "채무·금융 위기",
+    "child_at_risk": "아동 돌봄 공백",
+    "disaster": "재난·사고",
+    "other": "기타",
+}
+
+NEEDS: dict[str, str] = {
+    "rental_housing": "임대주택",
+    "employment": "고용",
+    "food": "식품",
+    "house_repair": "집수리",
+    "heating_cooling": "냉난방기",
+    "medical": "의료",
+    "care": "돌봄",
+    "finance": "금융·채무 상담",
+    "education": "교육",
+    "mental_health": "정신건강",
+    "legal": "법률",
+    "other": "기타",
+}
+
+SERVICE_TYPES: dict[str, str] = {
+    "benefit_application": "복지급여 신청",
+    "cash_support": "현금 지원",
+    "in_kind_support": "현물 지원",
+    "referral": "타기관 연계",
+    "case_management": "통합사례관리",
+    "sponsorship": "후원 연계",
+}
+
+SERVICE_STATUSES: dict[str, str] = {
+    "requested": "요청",
+    "in_progress": "진행중",
+    "delivered": "제공 완료",
+    "declined": "거절",
+}
+
+VISITOR_TYPES: dict[str, str] = {
+    "official": "담당 공무원",
+    "welfare_dong_head": "복지동장",
+    "welfare_tongjang": "복지통장",
+    "council_member": "지역사회보장협의체 위원",
+    "visiting_nurse": "방문간호사",
+    "partner_worker": "방문형 직업 종사자",
+    "volunteer": "자원봉사자",
+}
+
+CONTACT_TYPES: dict[str, str] = {"visit": "방문", "phone": "전화", "other": "기타"}
+
+REPORT_STATUSES: dict[str, str] = {
+    "new": "접수",
+    "reviewing": "검토중",
+    "converted": "가구 등록",
+    "dismissed": "종결",
+    "duplicate": "중복",
+}
+
+CLOSE_REASONS: dict[str, str] = {"death": "사망", "moved_out": "전출", "merged": "가구 통합", "other": "기타"}
+
+ROLES: dict[str, str] = {
+    "admin": "관리자",
+    "district_staff": "구청 담당",
+    "dong_staff": "동 담당",
+    "tongjang": "통장",
+    "partner": "협력기관",
+}
+
+FACILITY_CATEGORIES: dict[str, str] = {
+    "welfare_centre": "복지관",
+    "senior_welfare_centre": "노인복지관",
+    "disability_welfare_centre": "장애인복지관",
+    "senior_centre": "경로당",
+    "community_child_centre": "지역아동센터",
+    "care_centre": "돌봄센터",
+    "food_bank": "푸드뱅크",
+    "public_health_centre": "보건소",
+    "mental_health_centre": "정신건강복지센터",
+    "self_sufficiency_centre": "자활센터",
+    "dementia_centre": "치매안심센터",
+    "family_centre": "가족센터",
+    "senior_care": "노인돌봄·요양",
+    "disability_service": "장애인 지원시설",
+    "other": "기타",
+}
