@@ -1,0 +1,30 @@
+"""Masking of personal data on the server, per role (김*수, 010-1234-****)."""
+import re
+
+from app.auth.principal import Principal
+
+FULL_VIEW_ROLES = frozenset({"admin", "district_staff", "dong_staff"})
+
+
+def mask_name(name: str | None) -> str | None:
+    """Keep the first and last character: 김철수 → 김*수, 김수 → 김*, 남궁민수 → 남**수."""
+    if not name:
+        return name
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """Hide the last block of digits: 010-1234-5678 → 010-1234-****."""
+    if not phone:
+        return phone
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 8:
+        return "*" * len(phone)
+    return re.sub(r"\d{4}$", "****", re.sub(r"[^0-9-]", "", phone)) if re.search(r"\d{4}$", phone) \
+        else phone[:-4] + "****"
+
+
+def sees_full_identity(principal: Principal) -> bool:
+    return principal.role in FULL_VIEW_ROLES

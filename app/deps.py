@@ -1,0 +1,71 @@
+"""Request dependencies: DB session, the signed-in user, bbox and paging parameters."""
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from app.auth import service as auth_service
+from app.auth.principal import Principal
+from app.config import get_settings
+from app.db import get_session
+from app.errors import Forbidden, InvalidInput, Unauthorized
+from app.geo.validate import BBox, CoordinateError
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's address; a proxy header is trusted only when configured."""
+    header = get_settings().trusted_proxy_header
+    if header and request.headers.get(header):
+        return request.headers[header].split(",")[0].strip()[:45]
+    return request.client.host if request.client else None
+
+
+def current_principal(request: Request, session: SessionDep,
+                      token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+    """The signed-in user, or 401."""
+    if not token:
+        raise Unauthorized()
+    return auth_service.authenticate(session, token, client_ip(request))
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def require_roles(*roles: str):
+    """Dependency that refuses callers whose role is not listed (403)."""
+
+    def check(principal: CurrentUser) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden()
+        return principal
+
+    return Depends(check)
+
+
+def bbox_param(bbox: Annotated[str | None, Query(description="서,남,동,북 (WGS84)")] = None) -> BBox | None:
+    if bbox is None:
+        return None
+    try:
+        return BBox.parse(bbox)
+    except CoordinateError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+BBoxDep = Annotated[BBox | None, Depends(bbox_param)]
+
+
+class Page:
+    """`limit` (1..500, default 50) and `offset` (≥0) as the API contract says."""
+
+    def __init__(self, limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                 offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0):
+        self.limit = limit
+        self.offset = offset
+
+
+PageDep = Annotated[Page, Depends()]

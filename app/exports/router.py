@@ -1,0 +1,4 @@
+"""HTTP routes of the exports domain (filled in by its issue)."""
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["exports"])

@@ -1,0 +1,99 @@
+"""Household payloads."""
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from app.validation import Address, Lat, Lon, Name, Note, OptionalAddress, Phone, PlaneCoord, StrictInput
+
+PlaneCRS = Literal["EPSG:5186", "EPSG:5179", "EPSG:4326"]
+
+
+class _Located(StrictInput):
+    lon: Lon | None = None
+    lat: Lat | None = None
+    x: PlaneCoord | None = None
+    y: PlaneCoord | None = None
+    crs: PlaneCRS | None = None
+
+    def has_location(self) -> bool:
+        return self.lon is not None or self.lat is not None or self.x is not None or self.y is not None
+
+    @model_validator(mode="after")
+    def _one_location_form(self):
+        lonlat = self.lon is not None or self.lat is not None
+        plane = self.x is not None or self.y is not None or self.crs is not None
+        if lonlat and plane:
+            raise ValueError("위치는 lon/lat 또는 x/y/crs 중 하나로만 보내세요")
+        if lonlat and (self.lon is None or self.lat is None):
+            raise ValueError("lon과 lat을 함께 보내야 합니다")
+        if plane and (self.x is None or self.y is None or self.crs is None):
+            raise ValueError("x, y, crs를 함께 보내야 합니다")
+        return self
+
+
+class HouseholdCreate(_Located):
+    head_name: Name
+    address: Address
+    members: int = Field(default=1, ge=1, le=50)
+    phone: Phone | None = None
+    registered_address: OptionalAddress | None = None
+    notes: Note | None = None
+
+    @model_validator(mode="after")
+    def _needs_location(self):
+        if not self.has_location():
+            raise ValueError("위치(lon/lat 또는 x/y/crs)가 필요합니다")
+        return self
+
+
+class HouseholdUpdate(_Located):
+    head_name: Name | None = None
+    address: Address | None = None
+    members: int | None = Field(default=None, ge=1, le=50)
+    phone: Phone | None = None
+    registered_address: OptionalAddress | None = None
+    notes: Note | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class HouseholdClose(StrictInput):
+    reason: Literal["death", "moved_out", "merged", "other"]
+    version: int | None = Field(default=None, ge=1)
+    note: Note | None = None
+
+
+class UnmaskRequest(StrictInput):
+    purpose: Note = Field(min_length=2)
+
+
+class HouseholdRead(StrictInput):
+    id: int
+    head_name: str
+    address: str
+    registered_address: str | None
+    lon: float
+    lat: float
+    dong_id: int
+    tract_id: int | None
+    members: int
+    phone: str | None
+    risk_level: str
+    color: str
+    risk_reason: str | None
+    last_visit_at: datetime | None
+    next_visit_due: date
+    overdue: bool
+    needs: list[str]
+    status: str
+    closed_reason: str | None
+    version: int
+    notes: str | None = None
+    dong_name: str | None = None
+    tract_name: str | None = None
+    masked: bool = True
+
+
+class HouseholdList(StrictInput):
+    items: list[HouseholdRead]
+    total: int

@@ -1,0 +1,291 @@
+"""Household queries and writes, always inside the caller's area."""
+from dataclasses import dataclass
+
+from geoalchemy2 import functions as gf
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.access import service as access
+from app.auth.masking import mask_name, mask_phone
+from app.auth.principal import Principal
+from app.auth.scope import household_scope
+from app.config import get_settings
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.geo.crs import WGS84, to_lonlat
+from app.geo.geojson import feature_collection
+from app.geo.validate import BBox, CoordinateError, check_lonlat
+from app.households.models import Household
+from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdUpdate
+from app.risk.levels import COLORS, RISK_LEVELS, URGENCY
+from app.tracts import service as places
+from app.tracts.models import Dong, Tract
+
+SORTS = ("risk", "-last_visit_at", "last_visit_at", "next_visit_due", "address")
+STALE = "다른 사용자가 먼저 이 가구를 수정했습니다. 새로고침 후 다시 시도하세요."
+
+
+@dataclass
+class HouseholdFilter:
+    dong_id: int | None = None
+    tract_id: int | None = None
+    risk: tuple[str, ...] = ()
+    need: tuple[str, ...] = ()
+    overdue: bool | None = None
+    q: str | None = None
+    status: str = "active"
+    bbox: BBox | None = None
+
+
+def _conditions(principal: Principal, f: HouseholdFilter) -> list:
+    today = get_settings().today()
+    conds = [household_scope(principal)]
+    if f.status != "all":
+        conds.append(Household.status == f.status)
+    if f.dong_id is not None:
+        conds.append(Household.dong_id == f.dong_id)
+    if f.tract_id is not None:
+        conds.append(Household.tract_id == f.tract_id)
+    if f.risk:
+        conds.append(Household.risk_level.in_(f.risk))
+    if f.need:
+        conds.append(Household.open_needs.overlap(list(f.need)))
+    if f.overdue is True:
+        conds.append(Household.next_visit_due < today)
+    elif f.overdue is False:
+        conds.append(Household.next_visit_due >= today)
+    if f.q:
+        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conds.append(or_(Household.address.ilike(pattern, escape="\\"),
+                         Household.head_name.ilike(pattern, escape="\\")))
+    if f.bbox is not None:
+        b = f.bbox
+        conds.append(Household.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326)))
+    return conds
+
+
+_URGENCY_SQL = case(*[(Household.risk_level == lvl, rank) for lvl, rank in URGENCY.items()], else_=99)
+
+
+def _order(sort: str):
+    if sort == "risk":
+        return [_URGENCY_SQL, Household.next_visit_due, Household.id]
+    if sort == "-last_visit_at":
+        return [Household.last_visit_at.desc().nulls_last(), Household.id]
+    if sort == "last_visit_at":
+        return [Household.last_visit_at.asc().nulls_first(), Household.id]
+    if sort == "next_visit_due":
+        return [Household.next_visit_due, _URGENCY_SQL, Household.id]
+    return [Household.address, Household.id]
+
+
+def _read_query() -> Select:
+    return (select(Household, gf.ST_X(Household.geom).label("lon"), gf.ST_Y(Household.geom).label("lat"),
+                   Dong.name.label("dong_name"), Tract.name.label("tract_name"))
+            .join(Dong, Dong.id == Household.dong_id).outerjoin(Tract, Tract.id == Household.tract_id))
+
+
+def to_read(row, principal: Principal, reveal: bool = False) -> dict:
+    """The API shape of a household, masked unless revealed to a role that may see it."""
+    h: Household = row[0]
+    today = get_settings().today()
+    show = reveal and principal.is_staff
+    partner = principal.role == "partner"
+    return {
+        "id": h.id,
+        "head_name": h.head_name if show else mask_name(h.head_name),
+        "address": (row.dong_name if partner else h.address),
+        "registered_address": None if partner else h.registered_address,
+        "lon": round(row.lon, 7),
+        "lat": round(row.lat, 7),
+        "dong_id": h.dong_id,
+        "tract_id": h.tract_id,
+        "members": h.members,
+        "phone": h.phone if show else mask_phone(h.phone),
+        "risk_level": h.risk_level,
+        "color": COLORS[h.risk_level],
+        "risk_reason": h.risk_reason,
+        "last_visit_at": h.last_visit_at,
+        "next_visit_due": h.next_visit_due,
+        "overdue": h.next_visit_due < today,
+        "needs": list(h.open_needs or []),
+        "status": h.status,
+        "closed_reason": h.closed_reason,
+        "version": h.version,
+        "notes": None if partner else h.notes,
+        "dong_name": row.dong_name,
+        "tract_name": row.tract_name,
+        "masked": not show,
+    }
+
+
+def list_(session: Session, principal: Principal, f: HouseholdFilter, sort: str, limit: int, offset: int,
+          resource: str) -> dict:
+    """A page of households in the caller's area, most urgent first by default; the read is recorded."""
+    if principal.role == "partner" and (f.dong_id or f.tract_id):
+        pass  # partners only ever see their referrals; the scope condition already narrows
+    conds = _conditions(principal, f)
+    total = session.execute(select(func.count()).select_from(Household).where(*conds)).scalar_one()
+    rows = session.execute(_read_query().where(*conds).order_by(*_order(sort)).limit(limit).offset(offset)).all()
+    items = [to_read(r, principal) for r in rows]
+    access.record(session, principal, "list", resource, [i["id"] for i in items])
+    session.commit()
+    return {"items": items, "total": total}
+
+
+def _get_row(session: Session, principal: Principal, household_id: int):
+    row = session.execute(_read_query().where(Household.id == household_id, household_scope(principal))).first()
+    if row is None:
+        raise NotFound("가구를 찾을 수 없습니다.")
+    return row
+
+
+def get(session: Session, principal: Principal, household_id: int, resource: str, reveal: bool = False,
+        purpose: str | None = None) -> dict:
+    """One household; `reveal` shows full name and phone to staff and is recorded as such."""
+    if reveal and not principal.is_staff:
+        raise Forbidden("실명·전화번호 열람 권한이 없습니다.")
+    row = _get_row(session, principal, household_id)
+    access.record(session, principal, "unmask" if reveal else "read", resource, [household_id], purpose)
+    session.commit()
+    return to_read(row, principal, reveal=reveal)
+
+
+def lonlat_of(payload) -> tuple[float, float]:
+    """WGS84 lon/lat from either lon/lat or x/y/crs, checked for range and swaps."""
+    if payload.lon is not None:
+        lon, lat = payload.lon, payload.lat
+    else:
+        lon, lat = to_lonlat(payload.x, payload.y, payload.crs or WGS84)
+    try:
+        check_lonlat(lon, lat)
+    except CoordinateError as exc:
+        raise InvalidInput(str(exc)) from None
+    return lon, lat
+
+
+def _place(session: Session, principal: Principal, lon: float, lat: float) -> places.Placement:
+    placement = places.locate(session, lon, lat)
+    if placement is None:
+        raise InvalidInput("좌표가 이 시스템의 관할 구역 밖에 있습니다. 위치를 확인하세요.")
+    if not principal.may_see_dong(placement.dong_id) or principal.role == "partner":
+        raise Forbidden("담당 구역 밖에는 가구를 등록하거나 옮길 수 없습니다.")
+    return placement
+
+
+def require_staff(principal: Principal) -> None:
+    if not principal.is_staff:
+        raise Forbidden()
+
+
+def create(session: Session, principal: Principal, data: HouseholdCreate, resource: str,
+           source_report_id: int | None = None) -> dict:
+    """Register a household (white, unvisited, due from today) at a point inside the caller's area."""
+    require_staff(principal)
+    lon, lat = lonlat_of(data)
+    placement = _place(session, principal, lon, lat)
+    today = get_settings().today()
+    household = Household(
+        dong_id=placement.dong_id, tract_id=placement.tract_id, head_name=data.head_name, address=data.address,
+        registered_address=data.registered_address, members=data.members, phone=data.phone, notes=data.notes,
+        geom=places.point_wkt(lon, lat), risk_level="unvisited", next_visit_due=today, registered_on=today,
+        open_needs=[], status="active", created_by=principal.user_id, source_report_id=source_report_id,
+    )
+    session.add(household)
+    session.flush()
+    access.record(session, principal, "create", resource, [household.id])
+    session.commit()
+    return to_read(_get_row(session, principal, household.id), principal, reveal=True)
+
+
+def _locked(session: Session, principal: Principal, household_id: int) -> Household:
+    household = session.execute(
+        select(Household).where(Household.id == household_id, household_scope(principal)).with_for_update()
+    ).scalar_one_or_none()
+    if household is None:
+        raise NotFound("가구를 찾을 수 없습니다.")
+    return household
+
+
+def _check_version(household: Household, version: int | None) -> None:
+    if version is None:
+        raise InvalidInput("version이 필요합니다 (본문의 version 또는 If-Match 헤더).")
+    if version != household.version:
+        raise Conflict(STALE)
+
+
+def update(session: Session, principal: Principal, household_id: int, data: HouseholdUpdate, version: int | None,
+           resource: str) -> dict:
+    """Change details (and maybe the point) if the caller read the current version; else 409."""
+    require_staff(principal)
+    household = _locked(session, principal, household_id)
+    _check_version(household, data.version if data.version is not None else version)
+    if household.status != "active":
+        raise InvalidInput("종결된 가구는 수정할 수 없습니다.")
+    fields = data.model_dump(exclude_unset=True, exclude={"lon", "lat", "x", "y", "crs", "version"})
+    for required in ("head_name", "address", "members"):
+        if required in fields and fields[required] is None:
+            raise InvalidInput(f"{required}: 비울 수 없습니다")
+    for name, value in fields.items():
+        setattr(household, name, value)
+    if data.has_location():
+        lon, lat = lonlat_of(data)
+        placement = _place(session, principal, lon, lat)
+        household.geom = places.point_wkt(lon, lat)
+        household.dong_id, household.tract_id = placement.dong_id, placement.tract_id
+    household.updated_at = get_settings().now()
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(STALE) from None
+    access.record(session, principal, "update", resource, [household_id])
+    session.commit()
+    return to_read(_get_row(session, principal, household_id), principal, reveal=True)
+
+
+def close(session: Session, principal: Principal, household_id: int, data: HouseholdClose, version: int | None,
+          resource: str) -> dict:
+    """Close a household with a reason; its visits and history stay."""
+    require_staff(principal)
+    household = _locked(session, principal, household_id)
+    _check_version(household, data.version if data.version is not None else version)
+    if household.status == "closed":
+        raise Conflict("이미 종결된 가구입니다.")
+    now = get_settings().now()
+    household.status, household.closed_reason, household.closed_at, household.updated_at = \
+        "closed", data.reason, now, now
+    if data.note:
+        household.notes = ((household.notes + "\n") if household.notes else "") + f"[종결] {data.note}"
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise Conflict(STALE) from None
+    access.record(session, principal, "update", resource, [household_id])
+    session.commit()
+    return to_read(_get_row(session, principal, household_id), principal)
+
+
+def layer(session: Session, principal: Principal, f: HouseholdFilter) -> str:
+    """Household points with only id, level, colour and overdue (no personal data in a layer)."""
+    if f.dong_id is not None and principal.role != "partner":
+        places.ensure_dong_visible(session, principal, f.dong_id)
+    today = get_settings().today()
+    src = (select(Household.id, Household.geom, Household.risk_level, Household.next_visit_due)
+           .where(*_conditions(principal, f)).subquery())
+    color = case(*[(src.c.risk_level == lvl, hexcode) for lvl, hexcode in COLORS.items()])
+    return feature_collection(session, src, src.c.geom, {
+        "id": src.c.id, "risk_level": src.c.risk_level, "color": color, "overdue": src.c.next_visit_due < today,
+    }, precision=6)
+
+
+def parse_risk(text: str | None) -> tuple[str, ...]:
+    """`high,medium` → ('high', 'medium'), refusing unknown levels."""
+    if not text:
+        return ()
+    levels = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    unknown = [lvl for lvl in levels if lvl not in RISK_LEVELS]
+    if unknown:
+        raise InvalidInput(f"알 수 없는 위험도: {', '.join(unknown)} (high, medium, low, unvisited 중에서)")
+    return levels

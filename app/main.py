@@ -1,0 +1,75 @@
+"""The application: routers, error handlers, the static map page and /healthz."""
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+
+from app.auth.router import router as auth_router
+from app.db import get_engine
+from app.errors import install_error_handlers
+from app.exports.router import router as exports_router
+from app.facilities.router import router as facilities_router
+from app.households.router import router as households_router
+from app.integrations.kakao import router as kakao_router
+from app.integrations.open311 import router as open311_router
+from app.printing.router import router as printing_router
+from app.reports.router import router as reports_router
+from app.stats.router import router as stats_router
+from app.tracts.router import router as tracts_router
+from app.visits.router import router as visits_router
+
+API_ROUTERS = (auth_router, tracts_router, households_router, visits_router, facilities_router, reports_router,
+               stats_router, exports_router, printing_router)
+PUBLIC_INTEGRATIONS = (kakao_router, open311_router)  # authenticated by their own keys, not by a user
+
+ROOT = Path(__file__).resolve().parent.parent
+MAP_UI = ROOT / "map_ui"
+
+
+def create_app() -> FastAPI:
+    """Build the app; every /api/v1 route is protected by its CurrentUser dependency."""
+    app = FastAPI(title="행복-맵 API", version="1.0", description="복지사각지대 위기가구 지도 API")
+    install_error_handlers(app)
+    for router in (*API_ROUTERS, *PUBLIC_INTEGRATIONS):
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz():
+        """Liveness and database reachability."""
+        try:
+            with get_engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503)
+        return {"status": "ok", "database": "ok"}
+
+    _mount_ui(app)
+    return app
+
+
+def _mount_ui(app: FastAPI) -> None:
+    """Serve map_ui/ at / and the npm-installed Leaflet from /vendor (no CDN)."""
+    vendor = MAP_UI / "node_modules"
+    if vendor.exists():
+        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    if (MAP_UI / "static").exists():
+        app.mount("/static", StaticFiles(directory=MAP_UI / "static"), name="static")
+    index = MAP_UI / "index.html"
+
+    @app.get("/", include_in_schema=False)
+    def map_page():
+        return FileResponse(index) if index.exists() else JSONResponse({"detail": "map_ui가 없습니다."}, 404)
+
+    report_page = MAP_UI / "report.html"
+
+    @app.get("/report", include_in_schema=False)
+    def report_form():
+        """The mobile blind-spot report form for 통장 and partners."""
+        if report_page.exists():
+            return FileResponse(report_page)
+        return JSONResponse({"detail": "신고 화면이 없습니다."}, 404)
+
+
+app = create_app()

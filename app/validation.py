@@ -1,0 +1,33 @@
+"""Shared input types: text without NUL characters, trimmed, bounded; finite coordinates."""
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+def _clean_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("NUL 문자(\\x00)는 쓸 수 없습니다")
+    return value.strip()
+
+
+def _not_blank(value: str) -> str:
+    if not value:
+        raise ValueError("비어 있을 수 없습니다")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+Name = Annotated[str, Field(max_length=50), AfterValidator(_clean_text), AfterValidator(_not_blank)]
+Address = Annotated[str, Field(max_length=200), AfterValidator(_clean_text), AfterValidator(_not_blank)]
+OptionalAddress = Annotated[str, Field(max_length=200), AfterValidator(_clean_text)]
+Note = Annotated[str, Field(max_length=4000), AfterValidator(_clean_text)]
+Phone = Annotated[str, Field(max_length=20, pattern=r"^[0-9+\- ]{0,20}$"), AfterValidator(_clean_text)]
+Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+PlaneCoord = Annotated[float, Field(ge=-10_000_000, le=10_000_000, allow_inf_nan=False)]
+
+
+class StrictInput(BaseModel):
+    """Base for request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=10_000)

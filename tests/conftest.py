@@ -1,0 +1,181 @@
+"""Shared fixtures: a throwaway PostGIS for the whole run, a migrated and seeded template database,
+per-test transactions rolled back afterwards, and HTTP clients signed in as each demo role."""
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
+
+from app.config import clock, get_settings
+from app.db import get_engine, get_session
+from app.dev.pgcluster import Cluster, drop_database, free_port, prepare_database
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_ROLE = "happymap_app"
+DEMO_PASSWORD = "happymap-test-2026"
+TEMPLATE = "happymap_template"
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+class Server:
+    """Where test databases live: a cluster the tests start, or the DATABASE_URL server."""
+
+    def __init__(self, admin_url: str, app_user: str, app_password: str | None):
+        self.admin_url = admin_url  # libpq URL to a maintenance database as a privileged user
+        self.app_user = app_user
+        self.app_password = app_password
+
+    def url(self, database: str, app: bool = True) -> str:
+        base = make_url(self.admin_url.replace("postgresql://", "postgresql+psycopg://", 1))
+        if app:
+            base = base.set(username=self.app_user, password=self.app_password)
+        return base.set(database=database).render_as_string(hide_password=False)
+
+    def create(self, database: str, template: str | None = None) -> str:
+        prepare_database(self.admin_url, database, self.app_user, template=template)
+        return self.url(database)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> Iterator[Server]:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        url = make_url(external.replace("+psycopg", ""))
+        yield Server(url.set(database="postgres").render_as_string(hide_password=False),
+                     url.username, url.password)
+        return
+    cluster = Cluster(tmp_path_factory.mktemp("pg") / "data", free_port())
+    cluster.ensure_started()
+    try:
+        yield Server(cluster.url(), APP_ROLE, None)
+    finally:
+        cluster.stop()
+
+
+def migrate(url: str) -> None:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, "head")
+
+
+def _use_database(app_url: str) -> None:
+    os.environ["DATABASE_URL"] = app_url
+    os.environ["HAPPYMAP_ENVIRONMENT"] = "test"
+    os.environ["HAPPYMAP_DEMO_PASSWORD"] = DEMO_PASSWORD
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def seeded_template(pg_server: Server) -> str:
+    """A migrated database holding the demo seed; tests copy it, never write to it."""
+    from seed.load import run as run_seed
+
+    name = f"{TEMPLATE}_{uuid.uuid4().hex[:8]}"
+    pg_server.create(name)
+    migrate(pg_server.url(name, app=False))
+    os.environ["HAPPYMAP_DEMO_PASSWORD"] = DEMO_PASSWORD
+    get_settings.cache_clear()
+    engine = create_engine(pg_server.url(name))
+    try:
+        run_seed(engine)
+    finally:
+        engine.dispose()
+    yield name
+    drop_database(pg_server.admin_url, name)
+
+
+def fresh_database(pg_server: Server, template: str) -> str:
+    """A new database copied from the seeded template; returns its app-role URL."""
+    name = f"happymap_t_{uuid.uuid4().hex[:10]}"
+    return pg_server.create(name, template=template)
+
+
+@pytest.fixture(scope="session")
+def db_url(pg_server: Server, seeded_template: str) -> str:
+    """The database the ordinary tests use (each test in a rolled-back transaction)."""
+    url = fresh_database(pg_server, seeded_template)
+    _use_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def db_engine(db_url: str) -> Engine:
+    return get_engine()
+
+
+@pytest.fixture
+def session(db_engine: Engine) -> Iterator[Session]:
+    """A session whose commits only release savepoints; everything is rolled back after the test."""
+    connection = db_engine.connect()
+    outer = connection.begin()
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield s
+    finally:
+        s.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def app(session: Session):
+    from app.main import create_app
+
+    application = create_app()
+    application.dependency_overrides[get_session] = lambda: session
+    return application
+
+
+@pytest.fixture
+def client(app) -> TestClient:
+    return TestClient(app)
+
+
+def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
+    """Bearer headers for a demo account."""
+    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture
+def as_user(client: TestClient):
+    """`as_user("dong01")` → headers signed in as that demo account."""
+    cache: dict[str, dict[str, str]] = {}
+
+    def _headers(username: str) -> dict[str, str]:
+        if username not in cache:
+            cache[username] = login(client, username)
+        return cache[username]
+
+    return _headers
+
+
+@pytest.fixture
+def frozen_clock():
+    """Freeze settings.now(); `frozen_clock(datetime)` sets it, reset after the test."""
+    def _set(moment):
+        clock.frozen = moment
+
+    yield _set
+    clock.frozen = None
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def today() -> date:
+    return get_settings().today()
