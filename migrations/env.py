@@ -6,19 +6,10 @@ from sqlalchemy import create_engine, pool
 import app.models  # noqa: F401  (fills Base.metadata)
 from app.config import get_settings
 from app.db import Base
+from app.dev.schema import include_object
 
 config = context.config
 target_metadata = Base.metadata
-
-POSTGIS_TABLES = {"spatial_ref_sys", "topology", "layer"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    """Leave PostGIS's own tables and the tiger/topology schemas out of comparisons."""
-    if type_ == "table" and name in POSTGIS_TABLES:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
-
 
 def run_migrations_online() -> None:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url") \

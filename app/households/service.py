@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -122,8 +122,7 @@ def to_read(row, principal: Principal, reveal: bool = False) -> dict:
 def list_(session: Session, principal: Principal, f: HouseholdFilter, sort: str, limit: int, offset: int,
           resource: str) -> dict:
     """A page of households in the caller's area, most urgent first by default; the read is recorded."""
-    if principal.role == "partner" and (f.dong_id or f.tract_id):
-        pass  # partners only ever see their referrals; the scope condition already narrows
+    ensure_area_visible(session, principal, f)
     conds = _conditions(principal, f)
     total = session.execute(select(func.count()).select_from(Household).where(*conds)).scalar_one()
     rows = session.execute(_read_query().where(*conds).order_by(*_order(sort)).limit(limit).offset(offset)).all()
@@ -131,6 +130,14 @@ def list_(session: Session, principal: Principal, f: HouseholdFilter, sort: str,
     access.record(session, principal, "list", resource, [i["id"] for i in items])
     session.commit()
     return {"items": items, "total": total}
+
+
+def ensure_area_visible(session: Session, principal: Principal, f: HouseholdFilter) -> None:
+    """A dong or tract filter outside the caller's area answers 404, like a missing one."""
+    if f.dong_id is not None:
+        places.ensure_dong_visible(session, principal, f.dong_id)
+    if f.tract_id is not None:
+        places.ensure_tract_visible(session, principal, f.tract_id)
 
 
 def _get_row(session: Session, principal: Principal, household_id: int):
@@ -269,8 +276,7 @@ def close(session: Session, principal: Principal, household_id: int, data: House
 
 def layer(session: Session, principal: Principal, f: HouseholdFilter) -> str:
     """Household points with only id, level, colour and overdue (no personal data in a layer)."""
-    if f.dong_id is not None and principal.role != "partner":
-        places.ensure_dong_visible(session, principal, f.dong_id)
+    ensure_area_visible(session, principal, f)
     today = get_settings().today()
     src = (select(Household.id, Household.geom, Household.risk_level, Household.next_visit_due)
            .where(*_conditions(principal, f)).subquery())

@@ -67,6 +67,17 @@ def ensure_dong_visible(session: Session, principal: Principal, dong_id: int) ->
         raise NotFound()
 
 
+def ensure_tract_visible(session: Session, principal: Principal, tract_id: int) -> None:
+    """404 unless the tract lies in the caller's area."""
+    found = session.execute(
+        select(Tract.id).join(Dong, Dong.id == Tract.dong_id).join(District, District.id == Dong.district_id)
+        .where(Tract.id == tract_id, District.code.in_(get_settings().deployment_district_codes),
+               _visible_tracts(principal))
+    ).scalar()
+    if found is None:
+        raise NotFound()
+
+
 def _tract_counts():
     """Active households per tract and risk level, as a subquery."""
     def n(level: str):
@@ -81,8 +92,8 @@ def _tract_counts():
 
 
 def list_tracts(session: Session, principal: Principal, dong_id: int | None) -> list[dict]:
-    if dong_id is not None:
-        ensure_dong_visible(session, principal, dong_id) if principal.role != "tongjang" else None
+    if dong_id is not None and principal.role != "tongjang":
+        ensure_dong_visible(session, principal, dong_id)
     counts = _tract_counts()
     total = (func.coalesce(counts.c.high, 0) + func.coalesce(counts.c.medium, 0)
              + func.coalesce(counts.c.low, 0) + func.coalesce(counts.c.unvisited, 0))
