@@ -1,0 +1,92 @@
+"""Shared bench helpers: a scratch PostGIS with the demo seed, and a real uvicorn serving it."""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine
+
+from app.dev.pgcluster import Cluster, free_port, prepare_database
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "happymap-bench-2026"
+
+
+@contextmanager
+def scratch_database(name: str = "happymap_bench", seed: bool = True):
+    """A throwaway cluster (never the demo one) with a migrated, optionally seeded database."""
+    with tempfile.TemporaryDirectory(prefix="happymap-bench-") as tmp:
+        cluster = Cluster(Path(tmp) / "data", free_port())
+        cluster.ensure_started()
+        try:
+            prepare_database(cluster.url(), name, "happymap_app")
+            cfg = Config(str(ROOT / "alembic.ini"))
+            cfg.set_main_option("script_location", str(ROOT / "migrations"))
+            cfg.attributes["url"] = cluster.url(name, driver=True)
+            command.upgrade(cfg, "head")
+            app_url = cluster.url(name, user="happymap_app", driver=True)
+            os.environ["HAPPYMAP_DEMO_PASSWORD"] = PASSWORD
+            if seed:
+                from app.config import get_settings
+                from seed.load import run as run_seed
+
+                get_settings.cache_clear()
+                engine = create_engine(app_url)
+                run_seed(engine)
+                engine.dispose()
+            yield cluster, app_url
+        finally:
+            cluster.stop()
+
+
+@contextmanager
+def serve(app_url: str):
+    """uvicorn in a subprocess on a free port; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": app_url, "HAPPYMAP_DEMO_PASSWORD": PASSWORD,
+           "HAPPYMAP_ENVIRONMENT": "test"}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
+                             str(port), "--log-level", "warning"], cwd=ROOT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def token(base: str, username: str = "admin") -> dict[str, str]:
+    r = httpx.post(base + "/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def timed(client: httpx.Client, url: str, headers: dict, n: int, warmup: int = 5) -> list[float]:
+    """Latencies in ms of n sequential GETs (after a warm-up)."""
+    for _ in range(warmup):
+        client.get(url, headers=headers).raise_for_status()
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        client.get(url, headers=headers).raise_for_status()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def summary(label: str, samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+    return f"{label}: n={len(samples)} median={statistics.median(samples):.1f} ms p95={p95:.1f} ms"
