@@ -27,7 +27,8 @@ PY
 alembic upgrade head
 
 if [ "${LOAD_DEMO_SEED:-0}" = "1" ]; then
-  python -m seed
+  # The seed writes as the database owner, like the migrations.
+  DATABASE_URL="${MIGRATION_DATABASE_URL:-${DATABASE_URL:-}}" python -m seed
 fi
 
 exec "$@"

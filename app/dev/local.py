@@ -62,10 +62,11 @@ def prepare() -> tuple[str, str]:
     return app_url, migration_url
 
 
-def load_seed() -> None:
-    """The demo seed (idempotent) through its own command."""
+def load_seed(migration_url: str) -> None:
+    """The demo seed (idempotent) through its own command, as the database owner (an admin operation)."""
     say("demo seed: python -m seed")
-    subprocess.run([sys.executable, "-m", "seed"], cwd=REPO, check=True)
+    env = {**os.environ, "DATABASE_URL": migration_url}
+    subprocess.run([sys.executable, "-m", "seed"], cwd=REPO, env=env, check=True)
 
 
 def _ranges(names: list[str]) -> str:
@@ -111,7 +112,7 @@ def run() -> None:
     if password_is_default:  # exported so the seed (a child process) and the app read the same value
         os.environ["HAPPYMAP_DEMO_PASSWORD"] = DEMO_PASSWORD
     _, migration_url = prepare()
-    load_seed()
+    load_seed(migration_url)
     print_logins(migration_url, password_is_default)
     os.chdir(REPO)
     os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(PORT)])
