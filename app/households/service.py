@@ -60,7 +60,8 @@ def _conditions(principal: Principal, f: HouseholdFilter) -> list:
                          Household.head_name.ilike(pattern, escape="\\")))
     if f.bbox is not None:
         b = f.bbox
-        conds.append(Household.geom.intersects(func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326)))
+        # ST_Intersects, not &&: index boxes are float4 and would let points just outside through.
+        conds.append(func.ST_Intersects(Household.geom, func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326)))
     return conds
 
 
