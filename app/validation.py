@@ -23,7 +23,8 @@ OptionalAddress = Annotated[str, Field(max_length=200), AfterValidator(_clean_te
 Note = Annotated[str, Field(max_length=4000), AfterValidator(_clean_text)]
 Phone = Annotated[str, Field(max_length=20, pattern=r"^[0-9+\- ]{0,20}$"), AfterValidator(_clean_text)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+# Latitude is range-checked by app.geo.validate.check_lonlat, which also recognises a swapped pair.
+Lat = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 PlaneCoord = Annotated[float, Field(ge=-10_000_000, le=10_000_000, allow_inf_nan=False)]
 
 

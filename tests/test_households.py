@@ -135,15 +135,18 @@ def test_dong_staff_cannot_create_in_another_dong(client, as_user, session):
 
 def test_patch_with_stale_version_is_409(client, as_user, session):
     own = _household_in(session, _dong_of(session, 0).id)
+    household_id, read_version = own.id, own.version
     headers = as_user("dong01")
-    first = client.patch(f"/api/v1/households/{own.id}", headers=headers, json={"members": 3, "version": own.version})
-    assert first.status_code == 200 and first.json()["version"] == own.version + 1
-    stale = client.patch(f"/api/v1/households/{own.id}", headers=headers, json={"members": 4, "version": own.version})
+    first = client.patch(f"/api/v1/households/{household_id}", headers=headers,
+                         json={"members": 3, "version": read_version})
+    assert first.status_code == 200 and first.json()["version"] == read_version + 1
+    stale = client.patch(f"/api/v1/households/{household_id}", headers=headers,
+                         json={"members": 4, "version": read_version})
     assert stale.status_code == 409 and "다른 사용자" in stale.json()["detail"]
-    by_header = client.patch(f"/api/v1/households/{own.id}", headers={**headers, "If-Match": f'"{own.version + 1}"'},
-                             json={"members": 5})
+    by_header = client.patch(f"/api/v1/households/{household_id}",
+                             headers={**headers, "If-Match": f'"{read_version + 1}"'}, json={"members": 5})
     assert by_header.status_code == 200 and by_header.json()["members"] == 5
-    missing = client.patch(f"/api/v1/households/{own.id}", headers=headers, json={"members": 6})
+    missing = client.patch(f"/api/v1/households/{household_id}", headers=headers, json={"members": 6})
     assert missing.status_code == 422
 
 

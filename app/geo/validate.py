@@ -17,13 +17,13 @@ def check_lonlat(lon: float, lat: float) -> None:
     """Refuse NaN, out-of-range and swapped WGS84 coordinates with a message that says which."""
     if not (math.isfinite(lon) and math.isfinite(lat)):
         raise CoordinateError("좌표에 NaN 또는 무한대 값은 쓸 수 없습니다.")
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        raise CoordinateError("경도는 -180~180, 위도는 -90~90 범위여야 합니다.")
     in_korea = KOREA_LON[0] <= lon <= KOREA_LON[1] and KOREA_LAT[0] <= lat <= KOREA_LAT[1]
     swapped = KOREA_LON[0] <= lat <= KOREA_LON[1] and KOREA_LAT[0] <= lon <= KOREA_LAT[1]
+    if swapped and not in_korea:
+        raise CoordinateError("경도와 위도가 뒤바뀐 것 같습니다. 순서는 경도(lon), 위도(lat)입니다.")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise CoordinateError("경도는 -180~180, 위도는 -90~90 범위여야 합니다.")
     if not in_korea:
-        if swapped:
-            raise CoordinateError("경도와 위도가 뒤바뀐 것 같습니다. 순서는 경도(lon), 위도(lat)입니다.")
         raise CoordinateError("좌표가 대한민국 범위를 벗어났습니다.")
 
 
