@@ -1,4 +1,164 @@
-"""HTTP routes of the reports domain (filled in by its issue)."""
-from fastapi import APIRouter
+"""Report HTTP routes: intake (JSON or multipart with photos), the triage queue and its actions."""
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from pydantic import ValidationError
+
+from app.config import get_settings
+from app.deps import CurrentUser, PageDep, SessionDep
+from app.errors import InvalidInput
+from app.households.router import if_match_version
+from app.households.schemas import HouseholdRead
+from app.integrations.limits import TooManyRequests, limiter, read_limited
+from app.reports import photos as photo_store
+from app.reports import service, triage
+from app.reports.schemas import (ReportConvert, ReportCreate, ReportCreated, ReportDismiss, ReportList,
+                                 ReportMarkDuplicate, ReportRead, ReporterReportRead, ReportReview)
+from app.vocab import REPORT_STATUSES
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
+NO_STORE = {"Cache-Control": "no-store"}
+FORM_CLIENT = "report-form"  # the /report page marks its requests with X-Happymap-Client
+
+
+def _resource(request: Request) -> str:
+    return f"{request.method} {request.url.path}"
+
+
+async def _parse_intake(request: Request) -> tuple[ReportCreate, list[photo_store.PhotoUpload]]:
+    """JSON body, or multipart form fields plus `photos` files; validated like any other input."""
+    await read_limited(request, get_settings().max_body_bytes)
+    uploads: list[photo_store.PhotoUpload] = []
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=photo_store.MAX_PHOTOS + 1, max_fields=40)
+        try:
+            raw: dict = {}
+            for key, value in form.multi_items():
+                if key == "photos":
+                    if hasattr(value, "read"):
+                        data = await value.read()
+                        if data:
+                            uploads.append(photo_store.PhotoUpload(value.filename or "", data))
+                    continue
+                if not isinstance(value, str) or value.strip() == "":
+                    continue
+                if key == "indicators":
+                    raw.setdefault("indicators", []).extend(p.strip() for p in value.split(",") if p.strip())
+                else:
+                    raw[key] = value
+        finally:
+            await form.close()
+    else:
+        try:
+            raw = json.loads(request._body or b"null")
+        except ValueError:
+            raise InvalidInput("JSON 형식이 올바르지 않습니다.") from None
+        if not isinstance(raw, dict):
+            raise InvalidInput("본문은 JSON 객체여야 합니다.")
+    try:
+        return ReportCreate.model_validate(raw), uploads
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from None
+
+
+@router.post("/reports", status_code=201, response_model=ReportCreated,
+             openapi_extra={"requestBody": {"content": {
+                 "application/json": {"schema": ReportCreate.model_json_schema()},
+                 "multipart/form-data": {"schema": {"type": "object", "properties": {
+                     "description": {"type": "string"}, "lon": {"type": "number"}, "lat": {"type": "number"},
+                     "address": {"type": "string"}, "indicators": {"type": "string"},
+                     "reporter_contact": {"type": "string"},
+                     "photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}})
+async def create_report(request: Request, response: Response, principal: CurrentUser, session: SessionDep):
+    """File a report (통장, partner, staff); the server places it and suggests duplicates (staff only)."""
+    body, uploads = await _parse_intake(request)
+    if not limiter(request).allow("report_user", str(principal.user_id)):
+        raise TooManyRequests()
+    channel = "web" if request.headers.get("x-happymap-client") == FORM_CLIENT else "api"
+    data = service.Intake(channel=channel, description=body.description, lon=body.lon, lat=body.lat,
+                          address=body.address or None, indicators=list(body.indicators), category=body.category,
+                          reporter_contact=body.reporter_contact or None, reporter_user_id=principal.user_id,
+                          photos=uploads)
+    result = await run_in_threadpool(service.intake, session, data, principal=principal)
+    response.headers.update(NO_STORE)
+    return service.created_view(result, principal)
+
+
+def _statuses(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ()
+    codes = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    unknown = [c for c in codes if c not in REPORT_STATUSES]
+    if unknown:
+        raise InvalidInput(f"알 수 없는 상태: {', '.join(unknown)} ({', '.join(REPORT_STATUSES)} 중에서)")
+    return codes
+
+
+@router.get("/reports", response_model=ReportList)
+def list_reports(request: Request, response: Response, principal: CurrentUser, session: SessionDep,
+                 page: PageDep,
+                 status: str | None = Query(None, max_length=80, description="new,reviewing,..."),
+                 dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
+                 unplaced: bool | None = Query(None, description="true: 위치 확인 필요만"),
+                 channel: str | None = Query(None, pattern="^(web|api|kakao|open311)$"),
+                 household_id: int | None = Query(None, ge=1, le=2**31 - 1)):
+    """The triage queue (staff, by dong) or the caller's own reports (통장, partner)."""
+    f = service.ReportFilter(statuses=_statuses(status), dong_id=dong_id, unplaced=unplaced, channel=channel,
+                             household_id=household_id)
+    response.headers.update(NO_STORE)
+    return service.list_(session, principal, f, page.limit, page.offset, _resource(request))
+
+
+@router.get("/reports/{report_id}", response_model=ReportRead | ReporterReportRead)
+def get_report(request: Request, response: Response, report_id: int, principal: CurrentUser,
+               session: SessionDep):
+    response.headers.update(NO_STORE)
+    return service.get(session, principal, report_id, _resource(request))
+
+
+@router.get("/reports/{report_id}/photos/{photo_id}", response_class=FileResponse)
+def get_photo(report_id: int, photo_id: int, principal: CurrentUser, session: SessionDep):
+    """A report photo, served only through the API (the files live outside the web root)."""
+    found = service.photo(session, principal, report_id, photo_id)
+    return FileResponse(photo_store.path_of(found.storage_name), media_type=found.content_type,
+                        headers={**NO_STORE, "X-Content-Type-Options": "nosniff"})
+
+
+IfMatch = Annotated[str | None, Header()]
+
+
+@router.post("/reports/{report_id}/review", response_model=ReportRead)
+def review_report(request: Request, response: Response, report_id: int, body: ReportReview,
+                  principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
+    """Take a new report into review."""
+    response.headers.update(NO_STORE)
+    return triage.review(session, principal, report_id, body, if_match_version(if_match), _resource(request))
+
+
+@router.post("/reports/{report_id}/convert", response_model=HouseholdRead, status_code=201)
+def convert_report(request: Request, response: Response, report_id: int, body: ReportConvert,
+                   principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
+    """Register the reported household (unvisited, white on the map), linked to the report both ways."""
+    response.headers.update(NO_STORE)
+    return triage.convert(session, principal, report_id, body, if_match_version(if_match), _resource(request))
+
+
+@router.post("/reports/{report_id}/dismiss", response_model=ReportRead)
+def dismiss_report(request: Request, response: Response, report_id: int, body: ReportDismiss,
+                   principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
+    """Close a report with a reason."""
+    response.headers.update(NO_STORE)
+    return triage.dismiss(session, principal, report_id, body, if_match_version(if_match), _resource(request))
+
+
+@router.post("/reports/{report_id}/mark-duplicate", response_model=ReportRead)
+def mark_duplicate(request: Request, response: Response, report_id: int, body: ReportMarkDuplicate,
+                   principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
+    """Link a report to the household or report it repeats."""
+    response.headers.update(NO_STORE)
+    return triage.mark_duplicate(session, principal, report_id, body, if_match_version(if_match),
+                                 _resource(request))

@@ -1,0 +1,129 @@
+"""Offline geocoding of free-text report addresses against places already in the database.
+
+No network call is ever made: an address is matched to an active household's address, a welfare facility's
+address or name, or a dong name of the deployment. The interface (`Geocoder`) lets a real geocoder replace it.
+"""
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Protocol
+
+from geoalchemy2 import functions as gf
+from sqlalchemy import func, literal, literal_column, select
+from sqlalchemy.orm import Session
+
+from app.config import get_settings
+from app.facilities.models import Facility
+from app.households.models import Household
+from app.tracts.models import District, Dong
+
+_DASHES = "‐‑‒–—―−"
+_DROP = r"[^0-9a-z가-힣-]"
+# Province prefixes that add nothing inside one deployment (longest first so 서울특별시 wins over 서울).
+_PREFIX = r"^(서울특별시|서울시|서울)"
+MIN_PLACE_NAME = 4  # shorter facility names (e.g. "경로당") match too much free text
+
+
+def normalise_address(text: str | None) -> str:
+    """Comparable form of an address: NFKC, lower case, no spaces or punctuation, no 서울 prefix or 번지."""
+    if not text:
+        return ""
+    value = unicodedata.normalize("NFKC", text).lower()
+    value = re.sub(f"[{_DASHES}]", "-", value)
+    value = re.sub(_DROP, "", value)
+    value = re.sub(_PREFIX, "", value)
+    return value.replace("번지", "")
+
+
+def normalised_sql(column):
+    """The same normalisation as `normalise_address`, as a SQL expression over a text column."""
+    value = func.lower(func.normalize(func.coalesce(column, ""), literal_column("NFKC")))
+    value = func.translate(value, _DASHES, "-" * len(_DASHES))
+    value = func.regexp_replace(value, _DROP, "", "g")
+    value = func.regexp_replace(value, _PREFIX, "")
+    return func.replace(value, "번지", "")
+
+
+@dataclass(frozen=True)
+class GeocodeResult:
+    """Where an address was found: a point (lon, lat) or only a dong; `matched` says what matched."""
+
+    lon: float | None
+    lat: float | None
+    dong_id: int | None
+    precision: str  # address | place | dong
+    matched: str
+
+
+class Geocoder(Protocol):
+    """Turns a free-text address into a place, or None when it cannot."""
+
+    def geocode(self, session: Session, address: str) -> GeocodeResult | None: ...
+
+
+def _candidates(address: str, district_prefixes: list[str]) -> list[str]:
+    """Normalised forms of the address and of its shorter heads (trailing detail like 2층 dropped)."""
+    tokens = [t for t in re.split(r"[\s,]+", unicodedata.normalize("NFKC", address)) if t]
+    heads = []
+    for end in range(len(tokens), 0, -1):
+        head = normalise_address(" ".join(tokens[:end]))
+        if head and re.search(r"\d", head) and head not in heads:
+            heads.append(head)
+    out = []
+    for head in heads:
+        out.append(head)
+        out.extend(p + head for p in district_prefixes if not head.startswith(p))
+    return list(dict.fromkeys(out))
+
+
+class DatabaseGeocoder:
+    """Matches against active households' and facilities' addresses, facility names, then dong names."""
+
+    def geocode(self, session: Session, address: str) -> GeocodeResult | None:
+        """The best place for `address` (longest, most precise match first), or None."""
+        query = normalise_address(address)
+        if not query:
+            return None
+        codes = get_settings().deployment_district_codes
+        prefixes = [normalise_address(n) for n in session.execute(
+            select(District.name).where(District.code.in_(codes))).scalars()]
+        candidates = _candidates(address, prefixes)
+        return (self._by_address(session, candidates) or self._by_place_name(session, query)
+                or self._by_dong_name(session, query, codes))
+
+    def _by_address(self, session: Session, candidates: list[str]) -> GeocodeResult | None:
+        if not candidates:
+            return None
+        rank = {c: i for i, c in enumerate(candidates)}
+        household = normalised_sql(Household.address)
+        rows = session.execute(
+            select(household.label("norm"), gf.ST_X(Household.geom), gf.ST_Y(Household.geom), Household.dong_id)
+            .where(Household.status == "active", household.in_(candidates))
+            .order_by(Household.id).limit(50)).all()
+        facility = normalised_sql(Facility.address)
+        rows += session.execute(
+            select(facility.label("norm"), gf.ST_X(Facility.geom), gf.ST_Y(Facility.geom), Facility.dong_id)
+            .where(facility.in_(candidates)).order_by(Facility.id).limit(50)).all()
+        if not rows:
+            return None
+        best = min(rows, key=lambda r: rank[r[0]])
+        return GeocodeResult(best[1], best[2], best[3], "address", "주소")
+
+    def _by_place_name(self, session: Session, query: str) -> GeocodeResult | None:
+        name = normalised_sql(Facility.name)
+        row = session.execute(
+            select(Facility.name, gf.ST_X(Facility.geom), gf.ST_Y(Facility.geom), Facility.dong_id)
+            .where(func.length(name) >= MIN_PLACE_NAME, func.strpos(literal(query), name) > 0)
+            .order_by(func.length(name).desc(), Facility.id).limit(1)).first()
+        return GeocodeResult(row[1], row[2], row[3], "place", row[0]) if row else None
+
+    def _by_dong_name(self, session: Session, query: str, codes: list[str]) -> GeocodeResult | None:
+        name = normalised_sql(Dong.name)
+        row = session.execute(
+            select(Dong.id, Dong.name).join(District, District.id == Dong.district_id)
+            .where(District.code.in_(codes), func.strpos(literal(query), name) > 0)
+            .order_by(func.length(name).desc(), Dong.id).limit(1)).first()
+        return GeocodeResult(None, None, row[0], "dong", row[1]) if row else None
+
+
+default_geocoder: Geocoder = DatabaseGeocoder()
