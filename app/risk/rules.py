@@ -9,34 +9,38 @@ from datetime import date, timedelta
 from app.risk.levels import LABELS
 from app.vocab import INDICATORS
 
-# How much each indicator weighs. Loss of utilities, of housing, and isolation predict the
-# worst outcomes (고독사, 동사), so they weigh most; arrears and debt are warning signs.
+# How much each indicator weighs (one row each, heaviest first). Loss of utilities or of housing,
+# and isolation, predict the worst outcomes (동사, 고독사), so they weigh most; arrears, debt and
+# unemployment are warning signs that matter when they pile up.
 WEIGHTS: dict[str, int] = {
-    "utility_cutoff": 5,
-    "housing_crisis": 5,
-    "isolation": 4,
-    "child_at_risk": 4,
-    "disaster": 4,
-    "elderly_alone": 3,
-    "serious_illness": 3,
-    "rent_arrears": 2,
-    "insurance_arrears": 2,
-    "unemployment": 2,
-    "debt": 2,
-    "disability": 1,
-    "other": 1,
+    "utility_cutoff": 5,     # 단전·단수·단가스: the household cannot heat, cook or wash now
+    "housing_crisis": 5,     # 퇴거·고시원·비닐하우스: about to lose a roof
+    "isolation": 4,          # 사회적 고립: nobody would notice a collapse
+    "child_at_risk": 4,      # 아동 돌봄 공백: a child is exposed
+    "disaster": 4,           # 재난·사고: sudden loss
+    "elderly_alone": 3,      # 독거노인
+    "serious_illness": 3,    # 중증질환
+    "rent_arrears": 2,       # 월세·관리비 체납
+    "insurance_arrears": 2,  # 건강보험료 체납
+    "unemployment": 2,       # 실직·휴폐업
+    "debt": 2,               # 채무·금융 위기
+    "disability": 1,         # 장애: a support need, not a crisis by itself
+    "other": 1,              # 기타
 }
 
-# Pairs that are worse together than apart: an isolated elderly person living alone.
+# Pairs that are worse together than apart (bonus on top of both weights).
 COMBINATIONS: dict[frozenset[str], int] = {
-    frozenset({"isolation", "elderly_alone"}): 3,
-    frozenset({"utility_cutoff", "rent_arrears"}): 1,
+    frozenset({"isolation", "elderly_alone"}): 3,  # the classic 고독사 profile: 4 + 3 + 3 = 10 → high
+    frozenset({"utility_cutoff", "rent_arrears"}): 1,  # cut-off because the money ran out
 }
 
+# Thresholds: one heavy indicator alone is medium; two heavy ones, or one heavy with warning
+# signs, are high. A single warning sign (or a disability) stays low.
 HIGH_FROM = 8  # score ≥ 8 → high
 MEDIUM_FROM = 4  # score ≥ 4 → medium, below → low
 
 DEFAULT_CYCLE_DAYS = {"high": 30, "medium": 90, "low": 180}
+OVERRIDE_LEVELS = ("high", "medium", "low")
 
 assert set(WEIGHTS) == set(INDICATORS), "every indicator code needs a weight"
 
@@ -46,6 +50,8 @@ class Assessment:
     level: str
     score: int | None
     reason: str
+    overridden: bool = False  # an official chose the level (with a reason)
+    kept: bool = False  # the contact found nothing new: the household keeps its level, score and reason
 
 
 def score_of(indicators: set[str] | frozenset[str] | list[str]) -> int:
@@ -57,6 +63,7 @@ def score_of(indicators: set[str] | frozenset[str] | list[str]) -> int:
 
 
 def level_of(score: int) -> str:
+    """The level a score falls in (high, medium or low)."""
     if score >= HIGH_FROM:
         return "high"
     if score >= MEDIUM_FROM:
@@ -85,14 +92,17 @@ def after_contact(current_level: str, indicators, contact_type: str, override: s
     no indicator keeps a visited household's level: the call confirmed nothing new.
     """
     if override is not None:
+        if override not in OVERRIDE_LEVELS:
+            raise ValueError("직접 지정할 수 있는 위험도는 high, medium, low입니다.")
         if not override_reason or not override_reason.strip():
             raise ValueError("위험도를 직접 지정하려면 사유가 필요합니다.")
         who = f" ({overridden_by})" if overridden_by else ""
         base = assess(indicators)
-        return Assessment(override, base.score, f"{LABELS[override]} 직접 지정{who}: {override_reason.strip()}")
+        return Assessment(override, base.score, f"{LABELS[override]} 직접 지정{who}: {override_reason.strip()}",
+                          overridden=True)
     found = set(indicators)
     if not found and contact_type != "visit" and current_level != "unvisited":
-        return Assessment(current_level, None, "전화 확인: 새로 발견된 위기 지표 없음, 기존 위험도 유지")
+        return Assessment(current_level, None, "전화 확인: 새로 발견된 위기 지표 없음, 기존 위험도 유지", kept=True)
     return assess(found)
 
 
