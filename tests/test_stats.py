@@ -1,0 +1,122 @@
+"""District statistics: the 2015 table on the seed, scope, dong and period filters."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.models import User, UserDong
+from app.config import get_settings
+from app.households.models import Household
+from app.visits.models import Visit
+
+HANGUL = re.compile(r"[가-힣]")
+TABLE_2015 = {
+    "households_total": 10_497, "households_visited": 5_950, "visits_total": 13_608,
+    "risk": {"high": 36, "medium": 583, "low": 5_331, "unvisited": 4_547},
+    "visitor_participations": 19_024, "needs_surveys": 9_373, "service_links": 4_961, "facilities": 461,
+}
+ADDITIVE = ("households_total", "households_visited", "visits_total", "visitor_participations", "needs_surveys",
+            "service_links", "overdue")
+
+
+def dong_of(session, username: str) -> int:
+    return session.execute(select(UserDong.dong_id).join(User, User.id == UserDong.user_id)
+                           .where(User.username == username)).scalar_one()
+
+
+def test_the_seeded_district_reproduces_the_2015_table(client, as_user, session):
+    r = client.get("/api/v1/stats", headers=as_user("admin"))
+    assert r.status_code == 200, r.text
+    stats = r.json()
+    assert {k: stats[k] for k in TABLE_2015} == TABLE_2015
+    today = get_settings().today()
+    overdue = session.scalar(select(func.count()).select_from(Household)
+                             .where(Household.status == "active", Household.next_visit_due < today))
+    assert stats["overdue"] == overdue > 0
+    assert client.get("/api/v1/stats", headers=as_user("district")).json() == stats
+
+
+def test_the_dongs_add_up_to_the_district(client, as_user):
+    headers = as_user("admin")
+    whole = client.get("/api/v1/stats", headers=headers).json()
+    dongs = client.get("/api/v1/dongs", headers=headers).json()["items"]
+    parts = [client.get("/api/v1/stats", headers=headers, params={"dong_id": d["id"]}).json() for d in dongs]
+    for key in ADDITIVE:
+        assert sum(p[key] for p in parts) == whole[key], key
+    for level in ("high", "medium", "low", "unvisited"):
+        assert sum(p["risk"][level] for p in parts) == whole["risk"][level]
+    assert sum(p["facilities"] for p in parts) <= whole["facilities"]
+
+
+def test_dong_staff_see_their_dong_only(client, as_user, session):
+    own = dong_of(session, "dong01")
+    headers = as_user("dong01")
+    mine = client.get("/api/v1/stats", headers=headers).json()
+    assert client.get("/api/v1/stats", headers=headers, params={"dong_id": own}).json() == mine | {"dong_id": own}
+    as_admin = client.get("/api/v1/stats", headers=as_user("admin"), params={"dong_id": own}).json()
+    assert as_admin == mine | {"dong_id": own}
+    households = session.scalar(select(func.count()).select_from(Household)
+                                .where(Household.dong_id == own, Household.status == "active"))
+    assert mine["households_total"] == households < TABLE_2015["households_total"]
+
+    other = dong_of(session, "dong02")
+    assert client.get("/api/v1/stats", headers=headers, params={"dong_id": other}).status_code == 404
+    assert client.get("/api/v1/stats", headers=headers, params={"dong_id": 999999}).status_code == 404
+
+
+@pytest.mark.parametrize("username", ["tongjang01", "partner01"])
+def test_tongjang_and_partners_get_no_statistics(client, as_user, username):
+    r = client.get("/api/v1/stats", headers=as_user(username))
+    assert r.status_code == 403 and HANGUL.search(r.json()["detail"])
+
+
+def test_stats_need_a_token(client):
+    assert client.get("/api/v1/stats").status_code == 401
+
+
+def test_a_period_counts_the_work_done_in_it(client, as_user, session):
+    headers = as_user("admin")
+    tz = get_settings().tz
+    day = session.scalar(select(Visit.visited_at).order_by(Visit.visited_at.desc()).limit(1)).astimezone(tz).date()
+    in_day = [v for v in session.scalars(select(Visit.visited_at)) if v.astimezone(tz).date() == day]
+    r = client.get("/api/v1/stats", headers=headers, params={"from": str(day), "to": str(day)}).json()
+    assert r["visits_total"] == len(in_day) > 0
+    assert r["period_from"] == r["period_to"] == str(day)
+    assert r["households_total"] == TABLE_2015["households_total"]  # the caseload is a snapshot of today
+    before = client.get("/api/v1/stats", headers=headers, params={"from": str(day - timedelta(days=30)),
+                                                                  "to": str(day - timedelta(days=1))}).json()
+    after = client.get("/api/v1/stats", headers=headers, params={"from": str(day)}).json()
+    until = client.get("/api/v1/stats", headers=headers, params={"to": str(day - timedelta(days=31))}).json()
+    assert before["visits_total"] + after["visits_total"] + until["visits_total"] == TABLE_2015["visits_total"]
+
+
+def test_a_new_visit_counts_today(client, as_user, session):
+    headers = as_user("dong01")
+    today = str(get_settings().today())
+    before = client.get("/api/v1/stats", headers=headers, params={"from": today}).json()
+    h = session.scalar(select(Household).where(Household.dong_id == dong_of(session, "dong01"),
+                                               Household.risk_level == "unvisited").limit(1))
+    r = client.post(f"/api/v1/households/{h.id}/visits", headers=headers, json={
+        "visited_at": get_settings().now().isoformat(), "contact_type": "visit",
+        "visitor_types": ["official", "welfare_tongjang"], "needs": ["food"], "indicators": ["utility_cutoff"]})
+    assert r.status_code == 201
+    after = client.get("/api/v1/stats", headers=headers, params={"from": today}).json()
+    assert after["visits_total"] == before["visits_total"] + 1
+    assert after["visitor_participations"] == before["visitor_participations"] + 2
+    assert after["needs_surveys"] == before["needs_surveys"] + 1
+    assert after["risk"]["unvisited"] == before["risk"]["unvisited"] - 1
+    assert after["risk"]["medium"] == before["risk"]["medium"] + 1
+
+
+BAD_PARAMS = [
+    ({"from": "2026-02-30"}, "날짜"),
+    ({"from": "2026-03-02", "to": "2026-03-01"}, "from"),
+    ({"dong_id": "abc"}, "정수"),
+]
+
+
+@pytest.mark.parametrize("params, words", BAD_PARAMS)
+def test_bad_stats_parameters_are_refused_in_korean(client, as_user, params, words):
+    r = client.get("/api/v1/stats", headers=as_user("admin"), params=params)
+    assert r.status_code == 422 and words in r.json()["detail"] and HANGUL.search(r.json()["detail"])
