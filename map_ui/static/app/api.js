@@ -1,0 +1,113 @@
+// The /api/v1 client. The bearer token lives only in this module's memory (never in storage or the URL).
+
+let token = null;
+let onExpired = () => {};
+
+export class ApiError extends Error {
+  constructor(status, message) {
+    super(message);
+    this.status = status;
+  }
+
+  /** True when the endpoint does not exist (yet): 404 on the path itself or 405. */
+  get missing() {
+    return this.status === 404 || this.status === 405 || this.status === 501;
+  }
+}
+
+const FALLBACK = {
+  0: '서버에 연결할 수 없습니다. 네트워크를 확인하세요.',
+  400: '요청이 올바르지 않습니다.',
+  401: '세션이 만료되었습니다. 다시 로그인하세요.',
+  403: '권한이 없습니다.',
+  404: '찾을 수 없습니다.',
+  405: '아직 지원하지 않는 기능입니다.',
+  409: '다른 사용자가 먼저 수정했습니다. 새로고침 후 다시 시도하세요.',
+  413: '요청이 너무 큽니다.',
+  422: '입력값이 올바르지 않습니다.',
+  429: '요청이 너무 많습니다. 잠시 후 다시 시도하세요.',
+};
+
+/** Register what happens when the server says the session is gone (401). */
+export function setExpiredHandler(fn) {
+  onExpired = fn;
+}
+
+export function isSignedIn() {
+  return token !== null;
+}
+
+function messageOf(status, body) {
+  const detail = body && body.detail;
+  if (typeof detail === 'string' && detail) return detail;
+  if (Array.isArray(detail) && detail.length && detail[0].msg) return detail.map((d) => d.msg).join('; ');
+  return FALLBACK[status] || (status >= 500 ? '서버 오류가 발생했습니다. 잠시 후 다시 시도하세요.' : `요청 실패 (${status})`);
+}
+
+function query(params) {
+  const usp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === '' || (Array.isArray(v) && !v.length)) continue;
+    usp.set(k, Array.isArray(v) ? v.join(',') : String(v));
+  }
+  const s = usp.toString();
+  return s ? `?${s}` : '';
+}
+
+async function request(method, path, { params, body, form, signal, quiet401 = false } = {}) {
+  const headers = { Accept: 'application/json, application/geo+json' };
+  const sentWith = token;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let payload;
+  if (form) {
+    payload = new URLSearchParams(form);
+  } else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(`/api/v1${path}${query(params)}`, { method, headers, body: payload, signal, cache: 'no-store' });
+  } catch (err) {
+    if (err.name === 'AbortError') throw err;
+    throw new ApiError(0, FALLBACK[0]);
+  }
+  let data = null;
+  if (response.status !== 204) {
+    const text = await response.text();
+    try { data = text ? JSON.parse(text) : null; } catch { data = null; }
+  }
+  if (!response.ok) {
+    if (response.status === 401 && sentWith !== null && sentWith === token) {
+      token = null;
+      if (!quiet401) onExpired();
+    }
+    throw new ApiError(response.status, messageOf(response.status, data));
+  }
+  return data;
+}
+
+export const api = {
+  get: (path, params, signal) => request('GET', path, { params, signal }),
+  post: (path, body) => request('POST', path, { body }),
+};
+
+/** Sign in with the OAuth2 password form; the token stays in memory. */
+export async function login(username, password) {
+  token = null;
+  const data = await request('POST', '/auth/token', { form: { username, password } });
+  token = data.access_token;
+  return data;
+}
+
+/** Revoke the token on the server (best effort) and forget it. */
+export async function logout() {
+  if (!token) return;
+  try {
+    await request('POST', '/auth/logout', { quiet401: true });
+  } finally {
+    token = null;
+  }
+}
+
+export { query as queryString };

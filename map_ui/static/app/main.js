@@ -1,0 +1,301 @@
+// Wiring of the page: sign-in, the map, the filter list and the household panel, kept in step with the URL.
+
+import { ApiError, api, login, logout, setExpiredHandler } from './api.js';
+import { HouseholdList } from './list.js';
+import { HappyMap } from './map.js';
+import { HouseholdPanel } from './panel.js';
+import { emptyFilters, layerParams, parseHash, writeHash } from './state.js';
+import { ROLES } from './vocab.js';
+
+const WHOLE_DISTRICT = new Set(['admin', 'district_staff']);
+const $ = (sel) => document.querySelector(sel);
+
+const view = {
+  login: $('#login-view'),
+  app: $('#app-view'),
+  form: $('#login-form'),
+  message: $('#login-message'),
+  user: $('#user-label'),
+  notice: $('#app-notice'),
+};
+
+let me = null;
+let state = emptyFilters();
+let layerKey = null;
+let layerController = 0;
+let tractsTimer = null;
+
+const hook = { ready: false, pointsDrawn: false, timings: {}, loads: 0 };
+window.__happymap = hook;
+
+const map = new HappyMap($('#map'), { onHouseholdClick: (id) => selectFromMap(id) });
+map.insets = () => panelInsets();
+const list = new HouseholdList($('#sidebar'), { onChange: (change) => filtersChanged(change), onOpen: (hh) => openFromList(hh) });
+const panel = new HouseholdPanel($('#household-panel'), {
+  map, onClose: () => closePanel(), onChanged: (hh) => householdChanged(hh), role: null,
+});
+
+Object.assign(hook, {
+  map: map.map,
+  pointCount: () => map.visible.size,
+  colorCounts: () => map.colorCounts(),
+  legendCounts: () => ({ ...map.counts }),
+  describePoint: (id) => map.describePoint(id),
+  visibleIds: () => [...map.visible],
+  state: () => ({ ...state }),
+});
+
+function isMobile() {
+  return window.matchMedia('(max-width: 720px)').matches;
+}
+
+function panelInsets() {
+  if (!document.body.classList.contains('panel-open')) return { right: 0, bottom: 0 };
+  const box = $('#household-panel').getBoundingClientRect();
+  return isMobile() ? { right: 0, bottom: box.height } : { right: box.width, bottom: 0 };
+}
+
+function showLogin(message) {
+  view.app.hidden = true;
+  view.login.hidden = false;
+  view.message.textContent = message || '';
+  view.message.hidden = !message;
+  view.form.elements.password.value = '';
+  view.form.elements.username.focus();
+}
+
+/** Forget everything of the session (in memory only) and go back to the sign-in form. */
+function signOut(message) {
+  me = null;
+  state = emptyFilters();
+  layerKey = null;
+  layerController += 1;
+  panel.close();
+  list.reset();
+  map.reset();
+  hook.ready = false;
+  hook.pointsDrawn = false;
+  document.body.classList.remove('list-open', 'panel-open');
+  showLogin(message);
+}
+
+setExpiredHandler(() => signOut('세션이 만료되었습니다. 다시 로그인하세요.'));
+
+view.form.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const t0 = performance.now();
+  const button = view.form.querySelector('button[type="submit"]');
+  const username = view.form.elements.username.value.trim();
+  const password = view.form.elements.password.value;
+  if (!username || !password) {
+    view.message.textContent = '아이디와 비밀번호를 입력하세요.';
+    view.message.hidden = false;
+    return;
+  }
+  button.disabled = true;
+  button.textContent = '로그인 중…';
+  try {
+    await login(username, password);
+    await startApp(t0);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) showLogin('아이디 또는 비밀번호가 올바르지 않습니다.');
+    else if (!view.app.hidden) showNotice(err.message);
+    else showLogin(err.message || '로그인하지 못했습니다.');
+  } finally {
+    button.disabled = false;
+    button.textContent = '로그인';
+  }
+});
+
+$('#logout-button').addEventListener('click', async () => {
+  try { await logout(); } catch { /* the token is forgotten anyway */ }
+  signOut('로그아웃했습니다.');
+});
+
+map.facilityToggle.addEventListener('change', async () => {
+  const on = map.facilityToggle.checked;
+  if (on && !map.facilitiesLoaded) {
+    try {
+      map.setFacilities(await api.get('/layers/facilities'));
+    } catch (err) {
+      map.facilityToggle.checked = false;
+      if (err.status !== 401) showNotice(`복지기관을 불러오지 못했습니다: ${err.message}`);
+      return;
+    }
+  }
+  map.showFacilities(map.facilityToggle.checked);
+});
+
+$('#list-toggle').addEventListener('click', () => {
+  const open = !document.body.classList.contains('list-open');
+  document.body.classList.toggle('list-open', open);
+  $('#list-toggle').setAttribute('aria-expanded', String(open));
+  if (open) closePanel();
+});
+
+window.addEventListener('hashchange', () => {
+  if (!me) return;
+  state = parseHash(window.location.hash);
+  list.write(state);
+  refresh({ refit: true, tractsChanged: true });
+});
+
+function showNotice(text) {
+  view.notice.textContent = text || '';
+  view.notice.hidden = !text;
+}
+
+async function startApp(t0) {
+  me = await api.get('/auth/me');
+  panel.setRole(me.role);
+  view.login.hidden = true;
+  view.app.hidden = false;
+  view.user.textContent = `${me.display_name || me.username} · ${ROLES[me.role] || me.role}`;
+  showNotice(me.role === 'tongjang' ? '통장은 가구 목록 대신 사각지대 신고 화면(/report)을 이용하세요.' : '');
+  map.map.invalidateSize();
+  const [uiConfig, dongs, dongLayer] = await Promise.all([
+    api.get('/ui-config').catch(() => null),
+    api.get('/dongs'),
+    api.get('/layers/dongs'),
+  ]);
+  map.setTiles(uiConfig && uiConfig.tile_url, uiConfig && uiConfig.tile_attribution);
+  map.setDongs(dongLayer);
+  const mine = WHOLE_DISTRICT.has(me.role) ? dongs.items : dongs.items.filter((d) => me.dong_ids.includes(d.id));
+  list.setDongs(mine, true);
+  list.el.dong.options[0].textContent = WHOLE_DISTRICT.has(me.role) ? '전체 동' : '담당 동 전체';
+  state = parseHash(window.location.hash);
+  if (state.dong && !mine.some((d) => d.id === state.dong)) state.dong = null;
+  list.write(state);
+  await loadTractOptions();
+  list.write(state);
+  fit();
+  const tractsLoaded = loadTracts();
+  const [count] = await Promise.all([loadLayer(true), loadList(), tractsLoaded]);
+  hook.timings.loginToPointsMs = Math.round(map.drawnAt - t0);
+  hook.timings.points = count;
+  hook.pointsDrawn = true;
+  hook.ready = true;
+  console.info(`행복-맵: 로그인부터 가구 ${count}개 표시까지 ${hook.timings.loginToPointsMs}ms`);
+  if (state.h) selectHousehold(state.h, { fly: true });
+}
+
+function fit() {
+  const mine = me && !WHOLE_DISTRICT.has(me.role) ? me.dong_ids : [];
+  map.fitTo({ dongIds: state.dong ? [state.dong] : mine, tractId: state.tract });
+}
+
+async function loadTractOptions() {
+  if (!state.dong) { list.setTracts([]); return; }
+  try {
+    const data = await api.get('/tracts', { dong_id: state.dong });
+    list.setTracts(data.items || []);
+    if (state.tract && !(data.items || []).some((t) => t.id === state.tract)) state.tract = null;
+  } catch (err) {
+    list.setTracts([]);
+    if (err.status !== 401) showNotice(`통 목록을 불러오지 못했습니다: ${err.message}`);
+  }
+}
+
+async function loadTracts() {
+  try {
+    map.setTracts(await api.get('/layers/tracts'));
+  } catch (err) {
+    if (err.status !== 401) showNotice(`통 경계를 불러오지 못했습니다: ${err.message}`);
+  }
+}
+
+async function loadLayer(force = false) {
+  const params = layerParams(state);
+  const key = JSON.stringify(params);
+  if (!force && key === layerKey) return map.visible.size;
+  layerKey = key;
+  const mine = ++layerController;
+  hook.pointsDrawn = false;
+  try {
+    const data = await api.get('/layers/households', params);
+    if (mine !== layerController) return map.visible.size;
+    const n = await map.setHouseholds(data);
+    if (state.h && panel.openId === state.h) {
+      const hh = panel.current;
+      if (hh) map.ensureHousehold(hh);
+      map.select(state.h);
+    }
+    hook.pointsDrawn = true;
+    hook.loads += 1;
+    return n;
+  } catch (err) {
+    if (err.status !== 401) showNotice(`가구 지도를 불러오지 못했습니다: ${err.message}`);
+    layerKey = null;
+    return 0;
+  }
+}
+
+async function loadList() {
+  try {
+    await list.load(state);
+  } catch { /* the list shows its own message */ }
+}
+
+async function refresh({ refit = false, tractsChanged = false } = {}) {
+  if (tractsChanged) await loadTractOptions();
+  if (refit) fit();
+  await Promise.all([loadLayer(), loadList()]);
+}
+
+function filtersChanged({ filters, pageDelta, refit, tractsChanged }) {
+  if (!me) return;
+  if (pageDelta) {
+    state = { ...state, page: Math.max(0, state.page + pageDelta) };
+    writeHash(state);
+    loadList().then(() => { if (state.h) list.select(state.h); });
+    $('#household-list').scrollTop = 0;
+    return;
+  }
+  state = { ...state, ...filters, page: 0 };
+  writeHash(state);
+  refresh({ refit, tractsChanged });
+}
+
+async function selectHousehold(id, { fly = false, household = null } = {}) {
+  state = { ...state, h: id };
+  writeHash(state);
+  map.select(id);
+  list.select(id);
+  const hh = await panel.open(id, household);
+  if (!hh || state.h !== id) return;
+  list.select(id, hh);
+  map.ensureHousehold(hh);
+  if (fly) map.focusHousehold(id, hh.lat, hh.lon);
+  else map.select(id, hh.lat, hh.lon);
+}
+
+function selectFromMap(id) {
+  if (isMobile()) document.body.classList.remove('list-open');
+  selectHousehold(id);
+}
+
+function openFromList(hh) {
+  if (isMobile()) document.body.classList.remove('list-open');
+  const opening = selectHousehold(hh.id, { fly: false }); // opens the panel at once: the map then knows its inset
+  map.focusHousehold(hh.id, hh.lat, hh.lon);
+  return opening;
+}
+
+function closePanel() {
+  if (!panel.openId && !state.h) return;
+  panel.close();
+  state = { ...state, h: null };
+  writeHash(state);
+  list.clearSelection();
+  map.clearSelection();
+}
+
+function householdChanged(hh) {
+  map.updateHousehold(hh.id, hh);
+  list.updateItem(hh);
+  clearTimeout(tractsTimer);
+  tractsTimer = setTimeout(() => { if (me) loadTracts(); }, 300);
+}
+
+showLogin('');
+showNotice('');

@@ -1,0 +1,420 @@
+// The Leaflet map: dong outlines, tracts by worst risk, household points on one canvas, facilities, legend.
+// 10,497 points stay smooth because they are canvas circleMarkers (no DOM node per point), created once and
+// reused across filter changes, with one shared tooltip instead of one per point.
+
+import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
+import { formatCount, h, replace } from './dom.js';
+import {
+  EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, RISK_LEVELS, label,
+} from './vocab.js';
+
+const DRAW_ORDER = { low: 0, unvisited: 1, medium: 2, high: 3 }; // most urgent drawn last, on top
+const SEOUL = [37.5665, 126.978];
+
+function radiusFor(zoom) {
+  if (zoom >= 17) return 8;
+  if (zoom >= 16) return 6.5;
+  if (zoom >= 15) return 5.5;
+  if (zoom >= 14) return 4.5;
+  if (zoom >= 13) return 3.5;
+  return 2.5;
+}
+
+function escapeText(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// Edge of each point: a darker shade of its own fill (no pure white edges, so white on the map means 미방문).
+const EDGE = { high: '#B71C1C', medium: '#E65100', low: '#0D47A1', unvisited: OUTLINE_DARK };
+
+/** Leaflet style of one household point: fill exactly the DOMAIN.md colour, overdue as a thick dark ring. */
+export function pointStyle(p, zoom) {
+  let stroke = EDGE[p.risk_level] || OUTLINE_DARK;
+  let weight = p.risk_level === 'unvisited' ? 1.2 : 1;
+  if (p.overdue) {
+    stroke = '#000000';
+    weight = zoom >= 15 ? 3 : zoom >= 14 ? 2 : 1.3;
+  }
+  return {
+    radius: radiusFor(zoom), fill: true, fillColor: p.color, fillOpacity: 1, stroke: true, color: stroke, weight,
+    opacity: 1,
+  };
+}
+
+function nextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+}
+
+export class HappyMap {
+  constructor(element, { onHouseholdClick } = {}) {
+    this.onHouseholdClick = onHouseholdClick || (() => {});
+    this.map = L.map(element, {
+      zoomControl: true, minZoom: 10, maxZoom: 19, zoomSnap: 0.25, attributionControl: true,
+      preferCanvas: false,
+    }).setView(SEOUL, 13);
+    this.map.attributionControl.setPrefix('Leaflet');
+    this.map.createPane('dongs').style.zIndex = 380;
+    this.map.createPane('selection').style.zIndex = 620;
+    this.map.getPane('selection').style.pointerEvents = 'none';
+    // One canvas for tracts and points: the topmost shape under the pointer wins (points over tracts).
+    this.renderer = L.canvas({ padding: 0.3, tolerance: 4 });
+    this.dongs = L.featureGroup([], { pane: 'dongs' }).addTo(this.map);
+    this.tracts = L.featureGroup().addTo(this.map);
+    this.households = L.featureGroup().addTo(this.map);
+    this.facilities = L.featureGroup();
+    this.markers = new Map(); // id → circleMarker, kept across filter changes
+    this.visible = new Set();
+    this.dongNames = new Map();
+    this.dongBounds = new Map();
+    this.tractBounds = new Map();
+    this.facilitiesLoaded = false;
+    this.tileLayer = null;
+    this.selection = null;
+    this.hoverTip = L.tooltip({ direction: 'top', offset: [0, -6], className: 'hm-point-tip' });
+    this.households.on('mouseover', (e) => this._showPointTip(e.layer));
+    this.households.on('mouseout', () => this.map.closeTooltip(this.hoverTip));
+    this.households.on('click', (e) => {
+      L.DomEvent.stop(e);
+      this.onHouseholdClick(e.layer.hm.id);
+    });
+    this.map.on('zoomend', () => this._restyleAll());
+    this.legend = this._buildLegend();
+    this.legend.addTo(this.map);
+    this.counts = { high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
+    this.drawnAt = null;
+  }
+
+  /** Forget everything shown (sign-out): points, tracts, facilities, selection. */
+  reset() {
+    this.households.clearLayers();
+    this.tracts.clearLayers();
+    this.dongs.clearLayers();
+    this.facilities.clearLayers();
+    this.map.removeLayer(this.facilities);
+    this.facilitiesLoaded = false;
+    this.markers.clear();
+    this.visible.clear();
+    this.clearSelection();
+    if (this.tileLayer) { this.map.removeLayer(this.tileLayer); this.tileLayer = null; }
+    this.facilityToggle.checked = false;
+    this.tractToggle.checked = true;
+    this._updateLegendCounts();
+    this.drawnAt = null;
+  }
+
+  /** A base-map tile layer from the deployment's settings (off by default: no internet needed). */
+  setTiles(url, attribution) {
+    if (this.tileLayer) this.map.removeLayer(this.tileLayer);
+    this.tileLayer = null;
+    if (!url) return;
+    this.tileLayer = L.tileLayer(url, { maxZoom: 19, attribution: escapeText(attribution || '') });
+    this.tileLayer.addTo(this.map);
+    this.tileLayer.bringToBack();
+  }
+
+  /** Dong outlines (GeoJSON) with their names as labels. */
+  setDongs(collection) {
+    this.dongs.clearLayers();
+    this.dongNames.clear();
+    this.dongBounds.clear();
+    for (const feature of collection.features || []) {
+      const p = feature.properties || {};
+      const layer = L.geoJSON(feature, {
+        pane: 'dongs', interactive: false,
+        style: { color: '#37474F', weight: 2, opacity: 0.9, fill: true, fillColor: '#FAFAFA', fillOpacity: 0.55 },
+      });
+      this.dongNames.set(p.id, p.name);
+      this.dongBounds.set(p.id, layer.getBounds());
+      layer.bindTooltip(h('span', { text: p.name }), {
+        permanent: true, direction: 'center', className: 'hm-dong-label', interactive: false,
+      });
+      this.dongs.addLayer(layer);
+    }
+  }
+
+  /** Tract polygons filled with their worst level's colour; counts in a tooltip. */
+  setTracts(collection) {
+    this.tracts.clearLayers();
+    this.tractBounds.clear();
+    for (const feature of collection.features || []) {
+      const p = feature.properties || {};
+      const layer = L.geoJSON(feature, {
+        renderer: this.renderer,
+        style: {
+          renderer: this.renderer, color: '#607D8B', weight: 0.8, opacity: 0.8, fill: true,
+          fillColor: p.color || EMPTY_TRACT_COLOR, fillOpacity: p.risk_level === 'unvisited' ? 0.25 : 0.18,
+        },
+      });
+      layer.eachLayer((shape) => { shape.options.renderer = this.renderer; });
+      this.tractBounds.set(p.id, layer.getBounds());
+      layer.bindTooltip(() => this._tractTip(p), { sticky: true, className: 'hm-tract-tip' });
+      this.tracts.addLayer(layer);
+    }
+    // Re-added tracts must stay under the points on the shared canvas.
+    this.tracts.eachLayer((l) => l.bringToBack());
+  }
+
+  _tractTip(p) {
+    const dong = this.dongNames.get(p.dong_id) || '';
+    const box = h('div', { class: 'tip' }, h('strong', { text: `${dong} ${p.name || ''}`.trim() }));
+    if (p.counts) {
+      const list = h('ul', { class: 'tip-counts' });
+      for (const level of RISK_LEVELS) {
+        list.append(h('li', {},
+          h('span', { class: `swatch swatch-${level}` }),
+          `${RISK_LABELS[level]} ${formatCount(p.counts[level])}`));
+      }
+      box.append(list);
+      box.append(h('div', { class: 'tip-note', text: p.risk_level ? `통 색: ${RISK_LABELS[p.risk_level]}` : '가구 없음' }));
+    }
+    return box;
+  }
+
+  _showPointTip(marker) {
+    const p = marker.hm;
+    const parts = [RISK_LABELS[p.risk_level] || p.risk_level];
+    if (p.overdue) parts.push(OVERDUE_LABEL);
+    this.hoverTip.setContent(h('span', { text: `가구 #${p.id} · ${parts.join(' · ')}` }));
+    this.hoverTip.setLatLng(marker.getLatLng());
+    this.map.openTooltip(this.hoverTip);
+  }
+
+  /** Show exactly these household points (a GeoJSON layer answer); resolves once the canvas has drawn them. */
+  async setHouseholds(collection) {
+    const zoom = this.map.getZoom();
+    const features = (collection.features || []).filter((f) => f.geometry && f.geometry.type === 'Point');
+    features.sort((a, b) => (DRAW_ORDER[a.properties.risk_level] ?? 0) - (DRAW_ORDER[b.properties.risk_level] ?? 0));
+    this.households.clearLayers();
+    this.visible.clear();
+    for (const f of features) {
+      const p = f.properties;
+      const [lon, lat] = f.geometry.coordinates;
+      let marker = this.markers.get(p.id);
+      if (!marker) {
+        marker = L.circleMarker([lat, lon], { renderer: this.renderer, ...pointStyle(p, zoom) });
+        this.markers.set(p.id, marker);
+      } else {
+        marker.setLatLng([lat, lon]);
+        marker.setStyle(pointStyle(p, zoom));
+        marker.setRadius(radiusFor(zoom));
+      }
+      marker.hm = { id: p.id, risk_level: p.risk_level, color: p.color, overdue: !!p.overdue };
+      this.households.addLayer(marker);
+      this.visible.add(p.id);
+    }
+    this._updateLegendCounts();
+    await nextFrame();
+    this.drawnAt = performance.now();
+    return features.length;
+  }
+
+  /** Change one point after a visit (colour from the API's answer) without reloading the layer. */
+  updateHousehold(id, { risk_level, color, overdue }) {
+    const marker = this.markers.get(id);
+    if (!marker) return false;
+    marker.hm = { ...marker.hm, risk_level, color, overdue: overdue ?? marker.hm.overdue };
+    marker.setStyle(pointStyle(marker.hm, this.map.getZoom()));
+    if (this.visible.has(id)) marker.bringToFront();
+    this._updateLegendCounts();
+    return true;
+  }
+
+  /** Add a point the layer did not hold (e.g. opened from a shared link with other filters). */
+  ensureHousehold(hh) {
+    if (this.markers.has(hh.id) && this.visible.has(hh.id)) return;
+    const p = { id: hh.id, risk_level: hh.risk_level, color: hh.color, overdue: !!hh.overdue };
+    let marker = this.markers.get(hh.id);
+    if (!marker) {
+      marker = L.circleMarker([hh.lat, hh.lon], { renderer: this.renderer, ...pointStyle(p, this.map.getZoom()) });
+      this.markers.set(hh.id, marker);
+    }
+    marker.hm = p;
+    this.households.addLayer(marker);
+    this.visible.add(hh.id);
+    this._updateLegendCounts();
+  }
+
+  _restyleAll() {
+    const zoom = this.map.getZoom();
+    for (const id of this.visible) {
+      const marker = this.markers.get(id);
+      marker.setStyle(pointStyle(marker.hm, zoom));
+      marker.setRadius(radiusFor(zoom));
+    }
+    if (this.selection) this.selection.setRadius(radiusFor(zoom) + 7);
+  }
+
+  /** Fly to a household and ring it. */
+  focusHousehold(id, lat, lon) {
+    const zoom = Math.max(this.map.getZoom(), 17);
+    this.select(id, lat, lon);
+    // The household panel covers part of the map (right side, or bottom on a phone): centre the point in
+    // the part still visible.
+    const inset = this.insets ? this.insets() : { right: 0, bottom: 0 };
+    let target = L.latLng(lat, lon);
+    if (inset.right || inset.bottom) {
+      target = this.map.unproject(this.map.project(target, zoom).add([inset.right / 2, inset.bottom / 2]), zoom);
+    }
+    this.map.flyTo(target, zoom, { duration: 0.5 });
+  }
+
+  /** Ring a household on the map without moving it. */
+  select(id, lat, lon) {
+    const latlng = lat !== undefined ? [lat, lon] : this.markers.get(id)?.getLatLng();
+    if (!latlng) return;
+    this.clearSelection();
+    this.selection = L.circleMarker(latlng, {
+      pane: 'selection', interactive: false, radius: radiusFor(this.map.getZoom()) + 7, color: '#000000',
+      weight: 3, fill: false, className: 'hm-selected',
+    }).addTo(this.map);
+    this.selectedId = id;
+  }
+
+  clearSelection() {
+    if (this.selection) this.map.removeLayer(this.selection);
+    this.selection = null;
+    this.selectedId = null;
+  }
+
+  /** Fit the view to some dongs (the caller's area) or a tract. */
+  fitTo({ dongIds = [], tractId = null } = {}) {
+    let bounds = null;
+    if (tractId && this.tractBounds.has(tractId)) bounds = this.tractBounds.get(tractId);
+    else {
+      const ids = dongIds.length ? dongIds : [...this.dongBounds.keys()];
+      for (const id of ids) {
+        const b = this.dongBounds.get(id);
+        if (b) bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast());
+      }
+    }
+    if (bounds && bounds.isValid()) this.map.fitBounds(bounds, { padding: [12, 12], animate: false });
+  }
+
+  /** Facilities as symbols per category; loaded once, on first display. */
+  setFacilities(collection) {
+    this.facilities.clearLayers();
+    for (const f of collection.features || []) {
+      if (!f.geometry || f.geometry.type !== 'Point') continue;
+      const p = f.properties || {};
+      const cat = FACILITY_CATEGORIES[p.category] || FACILITY_CATEGORIES.other;
+      const [lon, lat] = f.geometry.coordinates;
+      const icon = L.divIcon({
+        html: h('span', { class: 'fac-symbol', style: { background: cat.color }, text: cat.symbol }),
+        className: 'hm-facility', iconSize: [20, 20], iconAnchor: [10, 10],
+      });
+      const marker = L.marker([lat, lon], { icon, keyboard: false, title: '' });
+      marker.bindTooltip(() => h('div', { class: 'tip' },
+        h('strong', { text: p.name || '' }), h('div', { text: label(FACILITY_CATEGORIES, p.category) })),
+      { direction: 'top', offset: [0, -8] });
+      marker.hmFacility = p;
+      this.facilities.addLayer(marker);
+    }
+    this.facilitiesLoaded = true;
+    this._buildFacilityLegend();
+  }
+
+  showFacilities(on) {
+    if (on) this.facilities.addTo(this.map);
+    else this.map.removeLayer(this.facilities);
+    this.facilityLegend.hidden = !on;
+  }
+
+  showTracts(on) {
+    if (on) {
+      this.tracts.addTo(this.map);
+      this.tracts.eachLayer((l) => l.bringToBack());
+    } else {
+      this.map.removeLayer(this.tracts);
+    }
+  }
+
+  /** A temporary mark for one facility (from the household panel's nearby list). */
+  flagFacility(f) {
+    if (this.facilityFlag) this.map.removeLayer(this.facilityFlag);
+    const cat = FACILITY_CATEGORIES[f.category] || FACILITY_CATEGORIES.other;
+    const icon = L.divIcon({
+      html: h('span', { class: 'fac-symbol fac-flag', style: { background: cat.color }, text: cat.symbol }),
+      className: 'hm-facility', iconSize: [26, 26], iconAnchor: [13, 13],
+    });
+    this.facilityFlag = L.marker([f.lat, f.lon], { icon, keyboard: false, zIndexOffset: 1000 }).addTo(this.map);
+    this.facilityFlag.bindTooltip(h('strong', { text: f.name || '' }), { direction: 'top', offset: [0, -10] }).openTooltip();
+    this.map.flyTo([f.lat, f.lon], Math.max(this.map.getZoom(), 16), { duration: 0.5 });
+  }
+
+  _buildLegend() {
+    const control = L.control({ position: 'bottomright' });
+    const phone = window.matchMedia('(max-width: 720px)').matches;
+    const box = h('details', { class: 'hm-legend', open: !phone, attrs: { 'aria-label': '범례' } });
+    this.legendRows = {};
+    this.legendTotal = h('span', { class: 'legend-total', text: '' });
+    box.append(h('summary', { class: 'legend-title' }, '가구 위험도 ', this.legendTotal));
+    for (const level of RISK_LEVELS) {
+      const count = h('span', { class: 'legend-count', text: '0' });
+      this.legendRows[level] = count;
+      box.append(h('div', { class: 'legend-row', dataset: { level } },
+        h('span', { class: `swatch swatch-${level}`, style: { background: RISK_COLORS[level] } }),
+        h('span', { class: 'legend-label', text: RISK_LABELS[level] }), count));
+    }
+    this.legendOverdue = h('span', { class: 'legend-count', text: '0' });
+    box.append(h('div', { class: 'legend-row', dataset: { level: 'overdue' } },
+      h('span', { class: 'swatch swatch-overdue' }), h('span', { class: 'legend-label', text: OVERDUE_LABEL }),
+      this.legendOverdue));
+    this.tractToggle = h('input', { type: 'checkbox', checked: true, id: 'toggle-tracts' });
+    this.tractToggle.addEventListener('change', () => this.showTracts(this.tractToggle.checked));
+    this.facilityToggle = h('input', { type: 'checkbox', checked: false, id: 'toggle-facilities' });
+    box.append(h('div', { class: 'legend-toggles' },
+      h('label', {}, this.tractToggle, ' 통 위험도 색'),
+      h('label', {}, this.facilityToggle, ' 복지기관')));
+    this.facilityLegend = h('div', { class: 'legend-facilities', hidden: true });
+    box.append(this.facilityLegend);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    control.onAdd = () => box;
+    this.legendBox = box;
+    return control;
+  }
+
+  _buildFacilityLegend() {
+    const present = new Set();
+    this.facilities.eachLayer((m) => present.add(m.hmFacility.category));
+    const items = Object.entries(FACILITY_CATEGORIES).filter(([code]) => present.has(code)).map(([, cat]) =>
+      h('span', { class: 'fac-legend-item' },
+        h('span', { class: 'fac-symbol small', style: { background: cat.color }, text: cat.symbol }), cat.label));
+    replace(this.facilityLegend, ...items);
+  }
+
+  _updateLegendCounts() {
+    const counts = { high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
+    for (const id of this.visible) {
+      const p = this.markers.get(id).hm;
+      counts[p.risk_level] = (counts[p.risk_level] || 0) + 1;
+      if (p.overdue) counts.overdue += 1;
+    }
+    this.counts = counts;
+    for (const level of RISK_LEVELS) this.legendRows[level].textContent = formatCount(counts[level]);
+    this.legendOverdue.textContent = formatCount(counts.overdue);
+    this.legendTotal.textContent = `(지도에 ${formatCount(this.visible.size)}가구)`;
+  }
+
+  /** For tests and diagnostics: counts of drawn points per fill colour. */
+  colorCounts() {
+    const out = {};
+    for (const id of this.visible) {
+      const c = this.markers.get(id).options.fillColor.toUpperCase();
+      out[c] = (out[c] || 0) + 1;
+    }
+    return out;
+  }
+
+  /** For tests: where a point is on screen and how it is drawn. */
+  describePoint(id) {
+    const marker = this.markers.get(id);
+    if (!marker || !this.visible.has(id)) return null;
+    const pt = this.map.latLngToContainerPoint(marker.getLatLng());
+    const rect = this.map.getContainer().getBoundingClientRect();
+    return {
+      id, x: rect.left + pt.x, y: rect.top + pt.y, fillColor: marker.options.fillColor, color: marker.options.color,
+      weight: marker.options.weight, radius: marker.getRadius(), ...marker.hm,
+    };
+  }
+}
