@@ -5,6 +5,8 @@ import sys
 
 from sqlalchemy import select
 
+from app.access import cli as access_cli
+from app.auth import cli as auth_cli
 from app.auth import service as auth_service
 from app.db import session_factory
 from app.errors import AppError
@@ -39,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--facility-id", type=int, help="협력기관 id (partner)")
     p.add_argument("--display-name")
     p.set_defaults(func=create_user)
+    auth_cli.add_commands(sub)
+    access_cli.add_commands(sub)
     return parser
 
 
