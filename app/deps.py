@@ -6,6 +6,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from app.auth import service as auth_service
+from app.auth.guard import authorize
 from app.auth.principal import Principal
 from app.config import get_settings
 from app.db import get_session
@@ -18,19 +19,21 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 def client_ip(request: Request) -> str | None:
-    """The caller's address; a proxy header is trusted only when configured."""
+    """The caller's address; a proxy header is trusted only when configured (its last hop, added by the proxy)."""
     header = get_settings().trusted_proxy_header
     if header and request.headers.get(header):
-        return request.headers[header].split(",")[0].strip()[:45]
+        return request.headers[header].split(",")[-1].strip()[:45] or None
     return request.client.host if request.client else None
 
 
 def current_principal(request: Request, session: SessionDep,
                       token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
-    """The signed-in user, or 401."""
+    """The signed-in user, or 401; then the permission matrix allows the route (403) and the record (404)."""
     if not token:
         raise Unauthorized()
-    return auth_service.authenticate(session, token, client_ip(request))
+    principal = auth_service.authenticate(session, token, client_ip(request))
+    authorize(request, session, principal)
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

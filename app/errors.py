@@ -16,7 +16,10 @@ class AppError(Exception):
 
 
 class NotFound(AppError):
+    """Missing or outside the caller's scope; under /api/v1 both answer 404 with an empty body."""
+
     status = 404
+    empty_body = True
 
     def __init__(self, message: str = "찾을 수 없습니다."):
         super().__init__(message)
@@ -82,6 +85,7 @@ _KOREAN_VALIDATION = {
     "int_from_float": "정수여야 합니다",
     "too_long": "항목이 너무 많습니다",
     "too_short": "항목이 너무 적습니다",
+    "string_pattern_mismatch": "형식이 올바르지 않습니다",
 }
 
 
@@ -96,8 +100,19 @@ def korean_validation_message(error: dict) -> str:
     return f"{loc}: {text}" if loc else text
 
 
-def _safe_input(value):
-    """Echo of the offending value, kept JSON-safe (NaN and bytes cannot be serialised)."""
+API_PREFIX = "/api/v1"
+# Inputs never echoed back in an error (nor logged): identifiers and secrets.
+SECRET_FIELDS = frozenset({"rrn", "password", "api_key", "key", "token"})
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path == API_PREFIX or request.url.path.startswith(API_PREFIX + "/")
+
+
+def _safe_input(value, loc=()):
+    """Echo of the offending value, kept JSON-safe (NaN and bytes cannot be serialised) and never a secret."""
+    if any(str(part) in SECRET_FIELDS for part in loc):
+        return None
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
         return str(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
@@ -110,7 +125,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError):
-        if exc.status == 404 and getattr(exc, "empty_body", False):
+        if exc.status == 404 and getattr(exc, "empty_body", False) and _is_api(request):
             return Response(status_code=404)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
@@ -120,7 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = exc.errors()
         details = [
             {"loc": list(e.get("loc", ())), "msg": korean_validation_message(e), "type": e.get("type"),
-             "input": _safe_input(e.get("input"))}
+             "input": _safe_input(e.get("input"), e.get("loc", ()))}
             for e in errors
         ]
         message = "입력값이 올바르지 않습니다: " + "; ".join(d["msg"] for d in details)
@@ -128,6 +143,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 404 and _is_api(request):
+            return Response(status_code=404)  # no route and no record look the same
         korean = {404: "찾을 수 없습니다.", 405: "허용되지 않는 메서드입니다.", 401: "로그인이 필요합니다.",
                   403: "권한이 없습니다."}
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else korean.get(

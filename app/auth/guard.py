@@ -1,0 +1,45 @@
+"""The gate every signed-in request passes: the matrix decides role and scope before the route runs."""
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from app.access import context
+from app.auth.permissions import EVERYWHERE, Operation, operation_for, record_params
+from app.auth.principal import Principal
+from app.auth.scope import record_scopes
+from app.errors import Forbidden, NotFound
+
+NOT_IN_MATRIX = "권한표(app/auth/permissions.py)에 없는 기능이라 거부합니다."
+INT32_MAX = 2**31 - 1
+
+
+def _raw_param(request: Request, name: str) -> str | None:
+    if name in request.path_params:
+        return str(request.path_params[name])
+    return request.query_params.get(name)
+
+
+def authorize(request: Request, session: Session, principal: Principal) -> Operation:
+    """The route's operation if the caller's role and the addressed record's scope allow it; else 403/404."""
+    route = request.scope.get("route")
+    op = operation_for(request.method, getattr(route, "path", "") or "")
+    audit = context.current()
+    if audit is not None:
+        audit.principal, audit.session, audit.operation = principal, session, op
+    if op is None:
+        raise Forbidden(NOT_IN_MATRIX)
+    if not op.allows_role(principal.role):
+        raise Forbidden()
+    granted = op.scopes_for(principal.role)
+    if granted == EVERYWHERE:
+        return op
+    for name, kind in record_params(op).items():
+        raw = _raw_param(request, name)
+        if raw is None or not raw.isdigit():
+            continue  # absent, or malformed: the route's own validation answers
+        record_id = int(raw)
+        if not 1 <= record_id <= INT32_MAX:
+            continue
+        found = record_scopes(session, principal, kind, record_id)
+        if not found or not (found & granted):
+            raise NotFound()  # outside the caller's scope looks exactly like a missing record
+    return op
