@@ -6,6 +6,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
+from app.apidocs import install_docs
 from app.auth.router import router as auth_router
 from app.db import get_engine
 from app.errors import install_error_handlers
@@ -14,6 +15,8 @@ from app.facilities.router import router as facilities_router
 from app.households.router import router as households_router
 from app.integrations.kakao import router as kakao_router
 from app.integrations.open311 import router as open311_router
+from app.middleware import AccessGuardMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.openapi import install_openapi
 from app.printing.router import router as printing_router
 from app.reports.router import router as reports_router
 from app.stats.router import router as stats_router
@@ -29,9 +32,17 @@ MAP_UI = ROOT / "map_ui"
 
 
 def create_app() -> FastAPI:
-    """Build the app; every /api/v1 route is protected by its CurrentUser dependency."""
-    app = FastAPI(title="행복-맵 API", version="1.0", description="복지사각지대 위기가구 지도 API")
+    """Build the app; every /api/v1 route passes the permission gate of its CurrentUser dependency."""
+    app = FastAPI(title="행복-맵 API", version="1.0", description="복지사각지대 위기가구 지도 API",
+                  docs_url=None, redoc_url=None, openapi_url=None)  # gated copies: app/apidocs.py
     install_error_handlers(app)
+    # Outermost last: headers on every answer, then the body limit, then the access-record guarantee.
+    # No CORS middleware: cross-origin browser reads stay refused (same-origin UI only).
+    app.add_middleware(AccessGuardMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
+    install_openapi(app)
+    install_docs(app)
     for router in (*API_ROUTERS, *PUBLIC_INTEGRATIONS):
         app.include_router(router)
 

@@ -1,17 +1,22 @@
-"""Writing access records (접속기록) with a hash chain; the personal data is not served without one."""
+"""Writing access records (접속기록) with a hash chain, and verifying the chain; no record, no personal data."""
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
+from app.access import context
 from app.access.models import AccessRecord
 from app.auth.principal import Principal
 from app.config import get_settings
 from app.errors import AppError
 
 GENESIS = "0" * 64
+CHAIN_LOCK = 7254001  # advisory lock key: one writer at a time extends the chain
+ACTIONS = ("read", "list", "create", "update", "delete", "print", "export", "unmask", "lookup")
 
 
 class AccessLogUnavailable(AppError):
@@ -21,11 +26,16 @@ class AccessLogUnavailable(AppError):
         super().__init__("접속기록을 남길 수 없어 개인정보를 제공하지 않습니다. 잠시 후 다시 시도하세요.")
 
 
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
 def record_hash(prev_hash: str, row: dict) -> str:
-    """SHA-256 over the previous hash and the row's content in a fixed order."""
+    """SHA-256 over the previous hash, the row's id and its content in a fixed order."""
     payload = json.dumps(
-        [prev_hash, row["at"].isoformat(), row["user_id"], row["username"], row["role"], row["client_ip"],
-         row["action"], row["resource"], sorted(row["household_ids"]), row["purpose"]],
+        [prev_hash, row["id"], _utc_text(row["at"]), row["user_id"], row["username"], row["role"],
+         row["client_ip"], row["action"], row["resource"], sorted(int(i) for i in row["household_ids"] or ()),
+         row["purpose"]],
         ensure_ascii=False, separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -33,12 +43,14 @@ def record_hash(prev_hash: str, row: dict) -> str:
 
 def record(session: Session, principal: Principal, action: str, resource: str,
            household_ids: Iterable[int] = (), purpose: str | None = None) -> None:
-    """Append one access record in the caller's transaction (commit happens with the operation)."""
+    """Append one access record in the caller's transaction (it commits with the operation)."""
+    ids = sorted({int(i) for i in household_ids})
     try:
-        # One writer at a time extends the chain; the lock ends with the transaction.
-        session.execute(text("SELECT pg_advisory_xact_lock(7254001)"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
         prev = session.execute(select(AccessRecord.hash).order_by(AccessRecord.id.desc()).limit(1)).scalar()
+        new_id = session.execute(select(func.nextval(func.pg_get_serial_sequence("access_records", "id")))).scalar()
         row = {
+            "id": new_id,
             "at": get_settings().now().replace(microsecond=0),
             "user_id": principal.user_id,
             "username": principal.username,
@@ -46,17 +58,51 @@ def record(session: Session, principal: Principal, action: str, resource: str,
             "client_ip": principal.client_ip,
             "action": action,
             "resource": resource[:200],
-            "household_ids": sorted({int(i) for i in household_ids}),
+            "household_ids": ids,
             "purpose": purpose,
+            "prev_hash": prev or GENESIS,
         }
-        row["prev_hash"] = prev or GENESIS
         row["hash"] = record_hash(row["prev_hash"], row)
         session.execute(insert(AccessRecord).values(**row))
-    except AppError:
-        raise
     except Exception as exc:  # any failure to log means the data must not go out
         raise AccessLogUnavailable() from exc
+    audit = context.current()
+    if audit is not None:
+        audit.records += 1
+        audit.household_ids.update(ids)
 
 
 def count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(AccessRecord)).scalar_one()
+
+
+@dataclass
+class ChainCheck:
+    """Result of walking the chain: how many rows were checked and the first broken one, if any."""
+
+    checked: int
+    head_hash: str
+    broken_id: int | None = None
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_id is None
+
+
+def verify_chain(session: Session) -> ChainCheck:
+    """Recompute every hash in id order; the first row whose link or content does not match is reported."""
+    expected_prev = GENESIS
+    checked = 0
+    rows = session.execute(select(AccessRecord).order_by(AccessRecord.id).execution_options(yield_per=2000))
+    for (r,) in rows:
+        if r.prev_hash != expected_prev:
+            return ChainCheck(checked, expected_prev, r.id,
+                              "앞 기록과 연결이 끊겼습니다 (앞 기록이 지워졌거나 끼워 넣어졌습니다)")
+        content = {c: getattr(r, c) for c in ("id", "at", "user_id", "username", "role", "client_ip", "action",
+                                              "resource", "household_ids", "purpose")}
+        if record_hash(r.prev_hash, content) != r.hash:
+            return ChainCheck(checked, expected_prev, r.id, "기록 내용이 바뀌었습니다 (해시 불일치)")
+        expected_prev = r.hash
+        checked += 1
+    return ChainCheck(checked, expected_prev)

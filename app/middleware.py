@@ -1,0 +1,233 @@
+"""HTTP hygiene and the access-record guarantee, as pure ASGI middleware (no response leaves unchecked)."""
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import anyio
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.access import context
+from app.access.service import AccessLogUnavailable, record
+from app.config import get_settings
+
+API_PREFIX = "/api/v1"
+TOKEN_PATH = "/api/v1/auth/token"
+UNGATED = "권한 확인을 거치지 않은 /api/v1 응답은 보내지 않습니다."
+
+
+def is_api(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+def tile_origin(tile_url: str | None) -> str | None:
+    """CSP source for a tile URL template: `https://{s}.tile.example.org/{z}/..` → `https://*.tile.example.org`."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    labels = parts.netloc.split(".")
+    labels = ["*" if "{" in label else label for label in labels]
+    if "*" in labels[1:] or any(re.search(r"[^A-Za-z0-9.*:\-\[\]]", label) for label in labels):
+        return None  # CSP only allows a wildcard as the leftmost label
+    return f"{parts.scheme}://{'.'.join(labels)}"
+
+
+def content_security_policy() -> str:
+    """Same-origin everything, no inline script, no framing; base-map tiles only from the configured host."""
+    img = "'self' data:"
+    origin = tile_origin(get_settings().tile_url)
+    if origin:
+        img += f" {origin}"
+    return ("default-src 'self'; script-src 'self'; style-src 'self'; "
+            f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every answer; `Cache-Control: no-store` on everything under /api/v1."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = get_settings()
+        csp = content_security_policy()
+        api = is_api(scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                own = headers.get("content-security-policy")
+                if own is None:
+                    headers["Content-Security-Policy"] = csp
+                elif "frame-ancestors" not in own:  # a route's own policy (e.g. a sandboxed export) still
+                    headers["Content-Security-Policy"] = own.rstrip("; ") + "; frame-ancestors 'none'"
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "no-referrer"
+                headers["Permissions-Policy"] = "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                headers["Cross-Origin-Resource-Policy"] = "same-origin"
+                if settings.environment == "production":
+                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+                if api:
+                    headers["Cache-Control"] = "no-store"
+                    headers["Pragma"] = "no-cache"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from `receive` so FastAPI passes it through its body parsing unchanged."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"요청 본문이 너무 큽니다 (최대 {limit:,}바이트).")
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over settings.max_body_bytes, whether announced by Content-Length or sent chunked."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = get_settings().max_body_bytes
+        declared = dict(scope.get("headers") or ()).get(b"content-length")
+        if declared is not None and declared.strip().isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, BodyTooLarge(limit))
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await self._refuse(scope, receive, send, exc)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, exc: BodyTooLarge) -> None:
+        response = JSONResponse({"detail": exc.detail}, status_code=413, headers={"Connection": "close"})
+        await response(scope, receive, send)
+
+
+class AccessGuardMiddleware:
+    """Every 2xx answer under /api/v1 passed the permission gate, and every personal-data answer has its
+    access record: if the route wrote none, one is written here; if that fails, the data is not sent (503)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        audit, token = context.begin(scope["path"])
+        try:
+            if not is_api(scope["path"]) or scope["path"] == TOKEN_PATH:
+                await self.app(scope, receive, send)
+                return
+            await self._guarded(scope, receive, send, audit)
+        finally:
+            context.end(token)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, audit: context.RequestAudit) -> None:
+        mode = "pass"
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal mode, held
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                op = audit.operation
+                if 200 <= status < 300 and audit.principal is None:
+                    mode, held = "ungated", message
+                elif 200 <= status < 300 and op is not None and op.personal:
+                    mode, held = "hold", message
+                else:
+                    await send(message)
+                return
+            if mode == "pass" or message["type"] != "http.response.body":
+                if held is not None and mode == "hold":  # e.g. a file sent by path: keep it ordered
+                    await send(held)
+                    held, mode = None, "pass"
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            body = b"".join(chunks)
+            if mode == "ungated":
+                await JSONResponse({"detail": UNGATED}, status_code=403)(scope, receive, send)
+                return
+            if audit.records == 0 and not await anyio.to_thread.run_sync(_fallback_record, audit, scope, body):
+                await JSONResponse({"detail": AccessLogUnavailable().message}, status_code=503)(scope, receive, send)
+                return
+            await send(held)
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+
+        await self.app(scope, receive, guarded_send)
+
+
+def _household_ids(op_name: str, scope: Scope, body: bytes) -> set[int]:
+    """Household ids a personal-data answer touched: its path, and the ids in its JSON."""
+    ids: set[int] = set()
+    raw = (scope.get("path_params") or {}).get("household_id")
+    if str(raw).isdigit():
+        ids.add(int(raw))
+    try:
+        data = json.loads(body) if body[:1] in (b"{", b"[") else None
+    except ValueError:
+        data = None
+    items = data.get("items") if isinstance(data, dict) and isinstance(data.get("items"), list) else [data]
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        for key in ("household_id",) + (("id",) if op_name.startswith("households.") else ()):
+            if isinstance(item.get(key), int):
+                ids.add(item[key])
+    return ids
+
+
+def _fallback_record(audit: context.RequestAudit, scope: Scope, body: bytes) -> bool:
+    """Write the record a personal-data route did not write itself; False when that is impossible."""
+    if audit.session is None or audit.principal is None or audit.operation is None:
+        return False
+    op = audit.operation
+    purpose = parse_qs((scope.get("query_string") or b"").decode("latin-1")).get("purpose", [None])[0]
+    try:
+        record(audit.session, audit.principal, op.action or "read", f"{scope['method']} {scope['path']}",
+               _household_ids(op.name, scope, body), purpose)
+        audit.session.commit()
+    except Exception:
+        audit.session.rollback()
+        return False
+    return True
