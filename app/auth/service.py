@@ -1,7 +1,10 @@
-"""Sign-in, bearer sessions with idle and absolute expiry, lockout, and account creation."""
+"""Sign-in, bearer sessions with idle and absolute expiry, lockout, accounts and the history of their grants."""
+import re
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import AuthSession, PermissionEvent, User, UserDong, UserTract
@@ -9,10 +12,15 @@ from app.auth.principal import Principal
 from app.auth.security import hash_password, new_token, token_digest, verify_password
 from app.config import get_settings
 from app.errors import InvalidInput, Unauthorized
+from app.tracts.models import Dong
+from app.vocab import ROLES
 
 LOGIN_FAILED = "아이디 또는 비밀번호가 올바르지 않거나 계정이 잠겼습니다."
 SESSION_EXPIRED = "세션이 만료되었습니다. 다시 로그인하세요."
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)  # write last_seen_at at most this often
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
 def login(session: Session, username: str, password: str, client_ip: str | None) -> tuple[str, int]:
@@ -73,20 +81,34 @@ def logout(session: Session, principal: Principal) -> None:
     session.commit()
 
 
-def revoke_all(session: Session, user_id: int) -> None:
-    """End every open session of an account (used when it is disabled)."""
-    session.execute(update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-                    .values(revoked_at=get_settings().now()))
+def revoke_all(session: Session, user_id: int) -> int:
+    """End every open session of an account at once; returns how many were open."""
+    result = session.execute(update(AuthSession)
+                             .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+                             .values(revoked_at=get_settings().now()))
+    return result.rowcount or 0
+
+
+@lru_cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords (case-insensitive)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().casefold() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def check_password_policy(username: str, password: str) -> None:
-    """At least 10 characters, at most 128, not the username."""
-    if len(password) < 10:
-        raise InvalidInput("비밀번호는 10자 이상이어야 합니다.")
-    if len(password) > 128:
-        raise InvalidInput("비밀번호는 128자 이하여야 합니다.")
-    if password.casefold() == username.casefold():
+    """10 to 128 characters, not the username, not a common password (nor one with a common tail added)."""
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(f"비밀번호는 {PASSWORD_MIN}자 이상이어야 합니다.")
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(f"비밀번호는 {PASSWORD_MAX}자 이하여야 합니다.")
+    folded = password.casefold()
+    if folded == username.casefold():
         raise InvalidInput("비밀번호는 아이디와 같을 수 없습니다.")
+    common = common_passwords()
+    stem = re.sub(r"[\d\W_]+$", "", folded)  # password2026!! → password
+    if folded in common or (len(stem) >= 4 and stem in common) or len(set(folded)) < 4:
+        raise InvalidInput("너무 흔하거나 단순한 비밀번호입니다. 추측하기 어려운 비밀번호를 쓰세요.")
 
 
 def create_user(session: Session, *, username: str, password: str, role: str, dong_ids=(), tract_ids=(),
@@ -107,3 +129,100 @@ def create_user(session: Session, *, username: str, password: str, role: str, do
                                 detail=f"role={role} dongs={sorted(dong_ids)} tracts={sorted(tract_ids)}"))
     session.commit()
     return user
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.execute(select(User).where(User.username == username).with_for_update()).scalar_one_or_none()
+    if user is None:
+        raise InvalidInput(f"없는 아이디입니다: {username}")
+    return user
+
+
+def _dong(session: Session, code: str) -> Dong:
+    dong = session.execute(select(Dong).where(Dong.code == code)).scalar_one_or_none()
+    if dong is None:
+        raise InvalidInput(f"없는 행정동 코드입니다: {code}")
+    return dong
+
+
+def _event(session: Session, user: User, action: str, detail: str, actor: str) -> None:
+    session.add(PermissionEvent(user_id=user.id, action=action, detail=detail, actor=actor,
+                                at=get_settings().now()))
+
+
+def disable_user(session: Session, username: str, *, actor: str, reason: str | None = None) -> int:
+    """Disable an account and end its sessions at once; returns how many sessions were ended."""
+    user = _user(session, username)
+    user.is_active = False
+    ended = revoke_all(session, user.id)
+    _event(session, user, "disable", f"사유: {reason or '-'}; 종료한 세션 {ended}개", actor)
+    session.commit()
+    return ended
+
+
+def enable_user(session: Session, username: str, *, actor: str) -> None:
+    """Enable an account again (its lock and failure count are cleared)."""
+    user = _user(session, username)
+    user.is_active, user.failed_logins, user.locked_until = True, 0, None
+    _event(session, user, "enable", "계정 사용 재개", actor)
+    session.commit()
+
+
+def unlock_user(session: Session, username: str, *, actor: str) -> None:
+    """Lift a lockout before its 15 minutes are over."""
+    user = _user(session, username)
+    user.failed_logins, user.locked_until = 0, None
+    _event(session, user, "unlock", "로그인 잠금 해제", actor)
+    session.commit()
+
+
+def grant_dong(session: Session, username: str, dong_code: str, *, actor: str) -> bool:
+    """Add a dong to an account's area; False when it already had it."""
+    user, dong = _user(session, username), _dong(session, dong_code)
+    exists = session.get(UserDong, (user.id, dong.id)) is not None
+    if not exists:
+        session.add(UserDong(user_id=user.id, dong_id=dong.id))
+        _event(session, user, "grant_dong", f"{dong.code} {dong.name}", actor)
+    session.commit()
+    return not exists
+
+
+def revoke_dong(session: Session, username: str, dong_code: str, *, actor: str) -> bool:
+    """Take a dong out of an account's area (effective on its next request); False when it did not have it."""
+    user, dong = _user(session, username), _dong(session, dong_code)
+    removed = session.execute(delete(UserDong).where(UserDong.user_id == user.id, UserDong.dong_id == dong.id))
+    if removed.rowcount:
+        _event(session, user, "revoke_dong", f"{dong.code} {dong.name}", actor)
+    session.commit()
+    return bool(removed.rowcount)
+
+
+def set_role(session: Session, username: str, role: str, *, actor: str) -> None:
+    """Change an account's role; its sessions end so the new role applies from the next sign-in."""
+    if role not in ROLES:
+        raise InvalidInput(f"알 수 없는 역할입니다: {role}")
+    user = _user(session, username)
+    old, user.role = user.role, role
+    ended = revoke_all(session, user.id)
+    _event(session, user, "role", f"{old} → {role}; 종료한 세션 {ended}개", actor)
+    session.commit()
+
+
+def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
+    """Set a new password (policy checked); every open session of the account ends."""
+    user = _user(session, username)
+    check_password_policy(username, password)
+    user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
+    ended = revoke_all(session, user.id)
+    _event(session, user, "password", f"비밀번호 변경; 종료한 세션 {ended}개", actor)
+    session.commit()
+
+
+def permission_history(session: Session, username: str | None = None, limit: int = 200) -> list[dict]:
+    """Grants and revokes, newest first (of one account or of all)."""
+    query = (select(PermissionEvent, User.username).join(User, User.id == PermissionEvent.user_id)
+             .order_by(PermissionEvent.at.desc(), PermissionEvent.id.desc()).limit(limit))
+    if username:
+        query = query.where(User.username == username)
+    return [{"at": e.at, "username": name, "action": e.action, "detail": e.detail, "actor": e.actor}
+            for e, name in session.execute(query)]
