@@ -7,7 +7,7 @@ from app.deps import BBoxDep, CurrentUser, PageDep, SessionDep
 from app.errors import InvalidInput
 from app.households import service
 from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdList, HouseholdRead, HouseholdUpdate, \
-    UnmaskRequest
+    RrnLookup, RrnLookupResult, UnmaskRequest
 from app.vocab import NEEDS
 
 router = APIRouter(prefix="/api/v1", tags=["households"])
@@ -79,6 +79,12 @@ def create_household(request: Request, response: Response, body: HouseholdCreate
     return service.create(session, principal, body, _resource(request))
 
 
+@router.post("/households/lookup-rrn", response_model=RrnLookupResult)
+def lookup_rrn(request: Request, body: RrnLookup, principal: CurrentUser, session: SessionDep):
+    """Households in your area with this 주민등록번호 (sent in the body, never in a URL); the lookup is recorded."""
+    return service.lookup_rrn(session, principal, body.rrn, body.purpose, _resource(request))
+
+
 @router.get("/households/{household_id}", response_model=HouseholdRead)
 def get_household(request: Request, response: Response, household_id: int, principal: CurrentUser,
                   session: SessionDep):
@@ -113,7 +119,7 @@ def close_household(request: Request, response: Response, household_id: int, bod
 
 @router.get("/layers/households", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}, "description": "GeoJSON FeatureCollection"}})
-def households_layer(principal: CurrentUser, session: SessionDep, bbox: BBoxDep,
+def households_layer(request: Request, principal: CurrentUser, session: SessionDep, bbox: BBoxDep,
                      dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
                      tract_id: int | None = Query(None, ge=1, le=2**31 - 1),
                      risk: str | None = Query(None, max_length=60),
@@ -121,4 +127,4 @@ def households_layer(principal: CurrentUser, session: SessionDep, bbox: BBoxDep,
                      overdue: bool | None = None):
     """Household points: id, risk level, colour and overdue only."""
     f = household_filter(dong_id, tract_id, risk, need, overdue, None, "active", bbox)
-    return Response(service.layer(session, principal, f), media_type=GEOJSON, headers=NO_STORE)
+    return Response(service.layer(session, principal, f, _resource(request)), media_type=GEOJSON, headers=NO_STORE)

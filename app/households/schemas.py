@@ -1,12 +1,17 @@
 """Household payloads."""
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from app.households.rrn import normalize as _normalize_rrn
 from app.validation import Address, Lat, Lon, Name, Note, OptionalAddress, Phone, PlaneCoord, StrictInput
 
 PlaneCRS = Literal["EPSG:5186", "EPSG:5179", "EPSG:4326"]
+# 주민등록번호 in: validated, encrypted at once by the service, never sent back (write-only).
+Rrn = Annotated[str, Field(max_length=14, pattern=r"^[0-9]{6}-?[0-9]{7}$", json_schema_extra={"writeOnly": True},
+                           description="주민등록번호 (선택, 암호화 저장, 응답에 나오지 않음)"),
+                AfterValidator(_normalize_rrn)]
 
 
 class _Located(StrictInput):
@@ -39,6 +44,7 @@ class HouseholdCreate(_Located):
     phone: Phone | None = None
     registered_address: OptionalAddress | None = None
     notes: Note | None = None
+    rrn: Rrn | None = None
 
     @model_validator(mode="after")
     def _needs_location(self):
@@ -54,6 +60,7 @@ class HouseholdUpdate(_Located):
     phone: Phone | None = None
     registered_address: OptionalAddress | None = None
     notes: Note | None = None
+    rrn: Rrn | None = Field(default=None, description="null을 보내면 저장된 주민등록번호를 지웁니다")
     version: int | None = Field(default=None, ge=1)
 
 
@@ -65,6 +72,15 @@ class HouseholdClose(StrictInput):
 
 class UnmaskRequest(StrictInput):
     purpose: Note = Field(min_length=2)
+
+
+class RrnLookup(StrictInput):
+    rrn: Rrn
+    purpose: Note | None = None
+
+
+class RrnLookupResult(StrictInput):
+    household_ids: list[int]
 
 
 class HouseholdRead(StrictInput):
@@ -92,6 +108,7 @@ class HouseholdRead(StrictInput):
     dong_name: str | None = None
     tract_name: str | None = None
     masked: bool = True
+    has_rrn: bool = False
 
 
 class HouseholdList(StrictInput):

@@ -15,6 +15,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geo.crs import WGS84, to_lonlat
 from app.geo.geojson import feature_collection
 from app.geo.validate import BBox, CoordinateError, check_lonlat
+from app.households import rrn
 from app.households.models import Household
 from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdUpdate
 from app.risk.levels import COLORS, RISK_LEVELS, URGENCY
@@ -80,14 +81,20 @@ def _order(sort: str):
     return [Household.address, Household.id]
 
 
-def _read_query() -> Select:
-    return (select(Household, gf.ST_X(Household.geom).label("lon"), gf.ST_Y(Household.geom).label("lat"),
+def _read_query(principal: Principal | None = None) -> Select:
+    """Households with their point, dong and tract names (a partner gets the dong's point instead)."""
+    if principal is not None and principal.role == "partner":
+        # The address is cut to the dong, so the point is too: the dong office or a point inside the dong.
+        point = func.coalesce(Dong.office_geom, gf.ST_PointOnSurface(Dong.geom))
+    else:
+        point = Household.geom
+    return (select(Household, gf.ST_X(point).label("lon"), gf.ST_Y(point).label("lat"),
                    Dong.name.label("dong_name"), Tract.name.label("tract_name"))
             .join(Dong, Dong.id == Household.dong_id).outerjoin(Tract, Tract.id == Household.tract_id))
 
 
 def to_read(row, principal: Principal, reveal: bool = False) -> dict:
-    """The API shape of a household, masked unless revealed to a role that may see it."""
+    """The API shape of a household: masked unless revealed to staff; a partner's cut to the dong."""
     h: Household = row[0]
     today = get_settings().today()
     show = reveal and principal.is_staff
@@ -100,12 +107,12 @@ def to_read(row, principal: Principal, reveal: bool = False) -> dict:
         "lon": round(row.lon, 7),
         "lat": round(row.lat, 7),
         "dong_id": h.dong_id,
-        "tract_id": h.tract_id,
+        "tract_id": None if partner else h.tract_id,
         "members": h.members,
         "phone": h.phone if show else mask_phone(h.phone),
         "risk_level": h.risk_level,
         "color": COLORS[h.risk_level],
-        "risk_reason": h.risk_reason,
+        "risk_reason": None if partner else h.risk_reason,
         "last_visit_at": h.last_visit_at,
         "next_visit_due": h.next_visit_due,
         "overdue": h.next_visit_due < today,
@@ -115,8 +122,9 @@ def to_read(row, principal: Principal, reveal: bool = False) -> dict:
         "version": h.version,
         "notes": None if partner else h.notes,
         "dong_name": row.dong_name,
-        "tract_name": row.tract_name,
+        "tract_name": None if partner else row.tract_name,
         "masked": not show,
+        "has_rrn": h.rrn_lookup_hash is not None and principal.is_staff,
     }
 
 
@@ -126,7 +134,8 @@ def list_(session: Session, principal: Principal, f: HouseholdFilter, sort: str,
     ensure_area_visible(session, principal, f)
     conds = _conditions(principal, f)
     total = session.execute(select(func.count()).select_from(Household).where(*conds)).scalar_one()
-    rows = session.execute(_read_query().where(*conds).order_by(*_order(sort)).limit(limit).offset(offset)).all()
+    rows = session.execute(_read_query(principal).where(*conds).order_by(*_order(sort)).limit(limit)
+                           .offset(offset)).all()
     items = [to_read(r, principal) for r in rows]
     access.record(session, principal, "list", resource, [i["id"] for i in items])
     session.commit()
@@ -142,7 +151,8 @@ def ensure_area_visible(session: Session, principal: Principal, f: HouseholdFilt
 
 
 def _get_row(session: Session, principal: Principal, household_id: int):
-    row = session.execute(_read_query().where(Household.id == household_id, household_scope(principal))).first()
+    row = session.execute(_read_query(principal).where(Household.id == household_id, household_scope(principal))
+                          ).first()
     if row is None:
         raise NotFound("가구를 찾을 수 없습니다.")
     return row
@@ -193,11 +203,13 @@ def create(session: Session, principal: Principal, data: HouseholdCreate, resour
     lon, lat = lonlat_of(data)
     placement = _place(session, principal, lon, lat)
     today = get_settings().today()
+    ciphertext, lookup = rrn.protect(data.rrn) if data.rrn else (None, None)
     household = Household(
         dong_id=placement.dong_id, tract_id=placement.tract_id, head_name=data.head_name, address=data.address,
         registered_address=data.registered_address, members=data.members, phone=data.phone, notes=data.notes,
         geom=places.point_wkt(lon, lat), risk_level="unvisited", next_visit_due=today, registered_on=today,
         open_needs=[], status="active", created_by=principal.user_id, source_report_id=source_report_id,
+        rrn_ciphertext=ciphertext, rrn_lookup_hash=lookup,
     )
     session.add(household)
     session.flush()
@@ -230,12 +242,14 @@ def update(session: Session, principal: Principal, household_id: int, data: Hous
     _check_version(household, data.version if data.version is not None else version)
     if household.status != "active":
         raise InvalidInput("종결된 가구는 수정할 수 없습니다.")
-    fields = data.model_dump(exclude_unset=True, exclude={"lon", "lat", "x", "y", "crs", "version"})
+    fields = data.model_dump(exclude_unset=True, exclude={"lon", "lat", "x", "y", "crs", "version", "rrn"})
     for required in ("head_name", "address", "members"):
         if required in fields and fields[required] is None:
             raise InvalidInput(f"{required}: 비울 수 없습니다")
     for name, value in fields.items():
         setattr(household, name, value)
+    if "rrn" in data.model_fields_set:
+        household.rrn_ciphertext, household.rrn_lookup_hash = rrn.protect(data.rrn) if data.rrn else (None, None)
     if data.has_location():
         lon, lat = lonlat_of(data)
         placement = _place(session, principal, lon, lat)
@@ -275,16 +289,32 @@ def close(session: Session, principal: Principal, household_id: int, data: House
     return to_read(_get_row(session, principal, household_id), principal)
 
 
-def layer(session: Session, principal: Principal, f: HouseholdFilter) -> str:
-    """Household points with only id, level, colour and overdue (no personal data in a layer)."""
+def layer(session: Session, principal: Principal, f: HouseholdFilter, resource: str) -> str:
+    """Household points with only id, level, colour and overdue; where they are is still recorded as a view."""
     ensure_area_visible(session, principal, f)
     today = get_settings().today()
+    conds = _conditions(principal, f)
     src = (select(Household.id, Household.geom, Household.risk_level, Household.next_visit_due)
-           .where(*_conditions(principal, f)).subquery())
+           .where(*conds).subquery())
     color = case(*[(src.c.risk_level == lvl, hexcode) for lvl, hexcode in COLORS.items()])
-    return feature_collection(session, src, src.c.geom, {
+    text = feature_collection(session, src, src.c.geom, {
         "id": src.c.id, "risk_level": src.c.risk_level, "color": color, "overdue": src.c.next_visit_due < today,
     }, precision=6)
+    ids = session.execute(select(Household.id).where(*conds)).scalars().all()
+    access.record(session, principal, "list", resource, ids)
+    session.commit()
+    return text
+
+
+def lookup_rrn(session: Session, principal: Principal, number: str, purpose: str | None, resource: str) -> dict:
+    """Households in the caller's area holding this 주민등록번호 (exact match on the keyed hash); recorded."""
+    require_staff(principal)
+    digest = rrn.lookup_hash(number)
+    ids = session.execute(select(Household.id).where(Household.rrn_lookup_hash == digest, household_scope(principal))
+                          .order_by(Household.id)).scalars().all()
+    access.record(session, principal, "lookup", resource, ids, purpose)
+    session.commit()
+    return {"household_ids": list(ids)}
 
 
 def parse_risk(text: str | None) -> tuple[str, ...]:
