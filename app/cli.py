@@ -10,6 +10,7 @@ from app.auth import cli as auth_cli
 from app.auth import service as auth_service
 from app.db import session_factory
 from app.errors import AppError
+from app.facilities import importer as facilities_importer
 from app.tracts.models import Dong, Tract
 from app.vocab import ROLES
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=create_user)
     auth_cli.add_commands(sub)
     access_cli.add_commands(sub)
+    facilities_importer.add_commands(sub)
     return parser
 
 

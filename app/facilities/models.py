@@ -38,3 +38,8 @@ class Facility(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# Distances and radius searches run on the geography (metres on the WGS84 spheroid); this index serves
+# ST_DWithin(geography(geom), ...) and KNN `geography(geom) <-> point`.
+Index("ix_facilities_geog", func.geography(Facility.geom), postgresql_using="gist")
