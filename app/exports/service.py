@@ -1,7 +1,8 @@
 """Exports of the filtered household list and of visits, with Korean headers; each one is recorded."""
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, String, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from app.access import service as access
@@ -17,8 +18,7 @@ from app.risk.levels import LABELS
 from app.stats.service import in_days
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
-from app.visits.models import Visit
-from app.visits.service import codes_by_visit
+from app.visits.models import Visit, VisitIndicator, VisitNeed, VisitVisitor
 from app.vocab import CLOSE_REASONS, CONTACT_TYPES, INDICATORS, NEEDS, VISITOR_TYPES
 
 MAX_ROWS = 100_000
@@ -42,6 +42,13 @@ def _labels(codes, vocabulary: dict[str, str]) -> str:
 
 def _local(moment, tz):
     return moment.astimezone(tz) if moment is not None else None
+
+
+def _codes(column):
+    """A visit's codes of one kind as a sorted array (a correlated subquery on the visit's primary key)."""
+    table = column.class_
+    return (select(func.coalesce(func.array_agg(aggregate_order_by(column, column)), literal([], ARRAY(String))))
+            .where(table.visit_id == Visit.id).scalar_subquery())
 
 
 def _require_export_role(principal: Principal) -> None:
@@ -97,22 +104,21 @@ def visits_table(session: Session, principal: Principal, dong_id: int | None, da
     if n > MAX_ROWS:
         raise InvalidInput(TOO_MANY.format(n=n, max=MAX_ROWS))
     rows = session.execute(
-        select(Visit, Household.address, Dong.name, Tract.name, User.username)
+        select(Visit, Household.address, Dong.name, Tract.name, User.username, _codes(VisitVisitor.visitor_type),
+               _codes(VisitIndicator.indicator), _codes(VisitNeed.need))
         .join(Household, Household.id == Visit.household_id).join(Dong, Dong.id == Household.dong_id)
         .outerjoin(Tract, Tract.id == Household.tract_id).outerjoin(User, User.id == Visit.recorded_by)
         .where(*conds).order_by(Visit.visited_at, Visit.id)
     ).all()
-    visitors, indicators, needs = codes_by_visit(session, [r[0].id for r in rows])
     tz = get_settings().tz
     table = _table("방문 기록", VISIT_COLUMNS)
-    for v, address, dong_name, tract_name, username in rows:
+    for v, address, dong_name, tract_name, username, visitors, indicators, needs in rows:
         table.rows.append([
             v.id, v.household_id, dong_name, tract_name, address, _local(v.visited_at, tz),
-            CONTACT_TYPES[v.contact_type], _labels(visitors[v.id], VISITOR_TYPES),
-            _labels(indicators[v.id], INDICATORS), _labels([c for c in NEEDS if c in needs[v.id]], NEEDS),
-            v.risk_score, LABELS[v.risk_level_after], LABELS[v.risk_override] if v.risk_override else None,
-            v.override_reason, v.notes, username,
+            CONTACT_TYPES[v.contact_type], _labels(visitors, VISITOR_TYPES), _labels(indicators, INDICATORS),
+            _labels([c for c in NEEDS if c in needs], NEEDS), v.risk_score, LABELS[v.risk_level_after],
+            LABELS[v.risk_override] if v.risk_override else None, v.override_reason, v.notes, username,
         ])
-    access.record(session, principal, "export", resource, sorted({v.household_id for v, *_ in rows}), purpose)
+    access.record(session, principal, "export", resource, sorted({r[0].household_id for r in rows}), purpose)
     session.commit()
     return table
