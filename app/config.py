@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     visit_cycle_days_medium: int = 90
     visit_cycle_days_low: int = 180
 
+    # Korean font embedded in printouts (Debian fonts-nanum); the bold face falls back to the regular one.
+    print_font_path: str = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"
+    print_font_bold_path: str = "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf"
+
     tile_url: str | None = None  # a base-map tile URL template; off by default (offline map)
     tile_attribution: str = ""
 

@@ -1,4 +1,95 @@
-"""HTTP routes of the printing domain (filled in by its issue)."""
-from fastapi import APIRouter
+"""Printout routes: a tract's field-round PDF, a dong atlas PDF and the offline HTML map."""
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+
+from app.deps import CurrentUser, SessionDep
+from app.errors import InvalidInput
+from app.geo.validate import CoordinateError, check_lonlat
+from app.households.service import parse_risk
+from app.printing import service
+from app.printing.schemas import PrintOptions
+from app.vocab import NEEDS
 
 router = APIRouter(prefix="/api/v1", tags=["printing"])
+PDF_DOC = {200: {"content": {"application/pdf": {}}, "description": "A4 PDF"}}
+HTML_DOC = {200: {"content": {"text/html": {}}, "description": "오프라인 HTML 지도"}}
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _needs(text: str | None) -> tuple[str, ...]:
+    codes = tuple(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
+    unknown = [c for c in codes if c not in NEEDS]
+    if unknown:
+        raise InvalidInput(f"알 수 없는 욕구 코드: {', '.join(unknown)}")
+    return codes
+
+
+def _start(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput("start는 '경도,위도' 형식의 두 숫자여야 합니다 (예: 126.9368,37.5791).") from None
+    try:
+        check_lonlat(lon, lat)
+    except CoordinateError as exc:
+        raise InvalidInput(f"start: {exc}") from None
+    return lon, lat
+
+
+def print_options(
+    purpose: str | None = Query(None, max_length=300, description="출력 사유 (필수, 접속기록에 남습니다)"),
+    risk: str | None = Query(None, max_length=60, description="high,medium,low,unvisited"),
+    need: str | None = Query(None, max_length=300, description="욕구 코드, 쉼표로 구분"),
+    overdue: bool | None = Query(None, description="true: 방문 기한 경과 가구만"),
+    urgent_first: bool = Query(False, description="고위험·기한 경과 가구를 먼저 방문"),
+    start: str | None = Query(None, max_length=60, description="출발점 '경도,위도' (기본: 동 주민센터)"),
+) -> PrintOptions:
+    """Parse and check the printout options; `purpose` must say why personal data is printed."""
+    reason = " ".join((purpose or "").split())
+    if not reason:
+        raise InvalidInput("출력 사유(purpose)를 입력하세요. 개인정보가 담긴 출력물은 사유와 함께 접속기록에 남습니다.")
+    return PrintOptions(purpose=reason, risk=parse_risk(risk), need=_needs(need), overdue=overdue,
+                        urgent_first=urgent_first, start=_start(start))
+
+
+Options = Annotated[PrintOptions, Depends(print_options)]
+
+
+def _resource(request: Request) -> str:
+    return f"{request.method} {request.url.path}"
+
+
+def _headers(disposition: str, ascii_name: str, title: str) -> dict[str, str]:
+    return {"Cache-Control": "no-store",
+            "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(title)}"}
+
+
+@router.get("/print/tracts/{tract_id}.pdf", response_class=Response, responses=PDF_DOC)
+def print_tract_pdf(request: Request, principal: CurrentUser, session: SessionDep, tract_id: Id,
+                    options: Options):
+    """A tract's field-round map and household list (A4), numbered in walking order."""
+    body, title = service.tract_pdf(session, principal, tract_id, options, _resource(request))
+    return Response(body, media_type="application/pdf",
+                    headers=_headers("inline", f"tract-{tract_id}.pdf", f"{title} 현장 방문 지도.pdf"))
+
+
+@router.get("/print/dongs/{dong_id}.pdf", response_class=Response, responses=PDF_DOC)
+def print_dong_pdf(request: Request, principal: CurrentUser, session: SessionDep, dong_id: Id, options: Options):
+    """Every tract of a dong in tract order with a cover page (an atlas)."""
+    body, title = service.dong_pdf(session, principal, dong_id, options, _resource(request))
+    return Response(body, media_type="application/pdf",
+                    headers=_headers("inline", f"dong-{dong_id}.pdf", f"{title} 현장 방문 지도 모음.pdf"))
+
+
+@router.get("/print/tracts/{tract_id}.html", response_class=Response, responses=HTML_DOC)
+def print_tract_html(request: Request, principal: CurrentUser, session: SessionDep, tract_id: Id,
+                     options: Options):
+    """The same round as one self-contained HTML map for a phone with no signal."""
+    body, title = service.tract_html(session, principal, tract_id, options, _resource(request))
+    return Response(body, media_type="text/html; charset=utf-8",
+                    headers=_headers("attachment", f"tract-{tract_id}.html", f"{title} 오프라인 지도.html"))
