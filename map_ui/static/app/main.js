@@ -153,24 +153,28 @@ async function startApp(t0) {
   view.user.textContent = `${me.display_name || me.username} · ${ROLES[me.role] || me.role}`;
   showNotice(me.role === 'tongjang' ? '통장은 가구 목록 대신 사각지대 신고 화면(/report)을 이용하세요.' : '');
   map.map.invalidateSize();
-  const [uiConfig, dongs, dongLayer] = await Promise.all([
+  state = parseHash(window.location.hash);
+  const whole = WHOLE_DISTRICT.has(me.role);
+  if (state.dong && !whole && !me.dong_ids.includes(state.dong)) state.dong = null;
+  // Everything is requested at once; the points are drawn once the outlines have set the view.
+  const tractsLoaded = loadTracts();
+  const placed = Promise.all([
     api.get('/ui-config').catch(() => null),
     api.get('/dongs'),
     api.get('/layers/dongs'),
-  ]);
-  map.setTiles(uiConfig && uiConfig.tile_url, uiConfig && uiConfig.tile_attribution);
-  map.setDongs(dongLayer);
-  const mine = WHOLE_DISTRICT.has(me.role) ? dongs.items : dongs.items.filter((d) => me.dong_ids.includes(d.id));
-  list.setDongs(mine, true);
-  list.el.dong.options[0].textContent = WHOLE_DISTRICT.has(me.role) ? '전체 동' : '담당 동 전체';
-  state = parseHash(window.location.hash);
-  if (state.dong && !mine.some((d) => d.id === state.dong)) state.dong = null;
-  list.write(state);
-  await loadTractOptions();
-  list.write(state);
-  fit();
-  const tractsLoaded = loadTracts();
-  const [count] = await Promise.all([loadLayer(true), loadList(), tractsLoaded]);
+  ]).then(async ([uiConfig, dongs, dongLayer]) => {
+    map.setTiles(uiConfig && uiConfig.tile_url, uiConfig && uiConfig.tile_attribution);
+    map.setDongs(dongLayer);
+    const mine = whole ? dongs.items : dongs.items.filter((d) => me.dong_ids.includes(d.id));
+    list.setDongs(mine, true);
+    list.el.dong.options[0].textContent = whole ? '전체 동' : '담당 동 전체';
+    list.write(state);
+    await loadTractOptions();
+    list.write(state);
+    if (state.tract) await tractsLoaded;
+    fit();
+  });
+  const [count] = await Promise.all([loadLayer(true, placed), loadList(), tractsLoaded, placed]);
   hook.timings.loginToPointsMs = Math.round(map.drawnAt - t0);
   hook.timings.points = count;
   hook.pointsDrawn = true;
@@ -204,7 +208,7 @@ async function loadTracts() {
   }
 }
 
-async function loadLayer(force = false) {
+async function loadLayer(force = false, viewSet = null) {
   const params = layerParams(state);
   const key = JSON.stringify(params);
   if (!force && key === layerKey) return map.visible.size;
@@ -213,6 +217,7 @@ async function loadLayer(force = false) {
   hook.pointsDrawn = false;
   try {
     const data = await api.get('/layers/households', params);
+    if (viewSet) await viewSet;
     if (mine !== layerController) return map.visible.size;
     const n = await map.setHouseholds(data);
     if (state.h && panel.openId === state.h) {

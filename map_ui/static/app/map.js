@@ -77,7 +77,7 @@ export class HappyMap {
       L.DomEvent.stop(e);
       this.onHouseholdClick(e.layer.hm.id);
     });
-    this.map.on('zoomend', () => this._restyleAll());
+    this.map.on('zoom', () => this._restyleAll());
     this.legend = this._buildLegend();
     this.legend.addTo(this.map);
     this.counts = { high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
@@ -234,12 +234,19 @@ export class HappyMap {
     this._updateLegendCounts();
   }
 
+  /** Point sizes follow the zoom. Only when the size class changes, and without one redraw per point: the
+   * options are set directly during 'zoom', and Leaflet's own zoomend/moveend re-projects and redraws them all
+   * once. (`_radius` is CircleMarker's internal copy of the radius; leaflet is pinned to ~1.9.) */
   _restyleAll() {
     const zoom = this.map.getZoom();
-    for (const id of this.visible) {
-      const marker = this.markers.get(id);
-      marker.setStyle(pointStyle(marker.hm, zoom));
-      marker.setRadius(radiusFor(zoom));
+    const key = `${radiusFor(zoom)}:${pointStyle({ overdue: true }, zoom).weight}`;
+    if (key !== this.styleKey) {
+      this.styleKey = key;
+      for (const id of this.visible) {
+        const marker = this.markers.get(id);
+        Object.assign(marker.options, pointStyle(marker.hm, zoom));
+        marker._radius = marker.options.radius;
+      }
     }
     if (this.selection) this.selection.setRadius(radiusFor(zoom) + 7);
   }
@@ -413,8 +420,8 @@ export class HappyMap {
     const pt = this.map.latLngToContainerPoint(marker.getLatLng());
     const rect = this.map.getContainer().getBoundingClientRect();
     return {
-      id, x: rect.left + pt.x, y: rect.top + pt.y, fillColor: marker.options.fillColor, color: marker.options.color,
-      weight: marker.options.weight, radius: marker.getRadius(), ...marker.hm,
+      ...marker.hm, x: rect.left + pt.x, y: rect.top + pt.y, fillColor: marker.options.fillColor,
+      stroke: marker.options.color, weight: marker.options.weight, radius: marker.getRadius(),
     };
   }
 }
