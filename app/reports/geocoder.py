@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import func, literal, literal_column, select
+from sqlalchemy import and_, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -21,6 +21,7 @@ _DASHES = "‐‑‒–—―−"
 _DROP = r"[^0-9a-z가-힣-]"
 # Province prefixes that add nothing inside one deployment (longest first so 서울특별시 wins over 서울).
 _PREFIX = r"^(서울특별시|서울시|서울)"
+_HOUSE_NUMBER_END = r"\d호?$"  # a head that names one building or unit ends in its number (12-3, 203호)
 MIN_PLACE_NAME = 4  # shorter facility names (e.g. "경로당") match too much free text
 
 
@@ -33,6 +34,21 @@ def normalise_address(text: str | None) -> str:
     value = re.sub(_DROP, "", value)
     value = re.sub(_PREFIX, "", value)
     return value.replace("번지", "")
+
+
+def longest_number(normalised: str) -> str | None:
+    """The longest run of digits in a normalised address (a cheap, selective LIKE pre-filter), or None."""
+    runs = re.findall(r"\d+", normalised)
+    return max(runs, key=len) if runs else None
+
+
+def same_address(column, normalised_values: list[str]):
+    """SQL condition: the column normalises to one of the values (a digit LIKE narrows rows first)."""
+    digits = {longest_number(v) for v in normalised_values}
+    if not normalised_values or None in digits:
+        return normalised_sql(column).in_(normalised_values)
+    narrow = [column.contains(d, autoescape=True) for d in digits]
+    return and_(or_(*narrow), normalised_sql(column).in_(normalised_values))
 
 
 def normalised_sql(column):
@@ -67,7 +83,7 @@ def _candidates(address: str, district_prefixes: list[str]) -> list[str]:
     heads = []
     for end in range(len(tokens), 0, -1):
         head = normalise_address(" ".join(tokens[:end]))
-        if head and re.search(r"\d", head) and head not in heads:
+        if re.search(_HOUSE_NUMBER_END, head) and head not in heads:
             heads.append(head)
     out = []
     for head in heads:
@@ -95,15 +111,15 @@ class DatabaseGeocoder:
         if not candidates:
             return None
         rank = {c: i for i, c in enumerate(candidates)}
-        household = normalised_sql(Household.address)
         rows = session.execute(
-            select(household.label("norm"), gf.ST_X(Household.geom), gf.ST_Y(Household.geom), Household.dong_id)
-            .where(Household.status == "active", household.in_(candidates))
+            select(normalised_sql(Household.address).label("norm"), gf.ST_X(Household.geom),
+                   gf.ST_Y(Household.geom), Household.dong_id)
+            .where(Household.status == "active", same_address(Household.address, candidates))
             .order_by(Household.id).limit(50)).all()
-        facility = normalised_sql(Facility.address)
         rows += session.execute(
-            select(facility.label("norm"), gf.ST_X(Facility.geom), gf.ST_Y(Facility.geom), Facility.dong_id)
-            .where(facility.in_(candidates)).order_by(Facility.id).limit(50)).all()
+            select(normalised_sql(Facility.address).label("norm"), gf.ST_X(Facility.geom), gf.ST_Y(Facility.geom),
+                   Facility.dong_id)
+            .where(same_address(Facility.address, candidates)).order_by(Facility.id).limit(50)).all()
         if not rows:
             return None
         best = min(rows, key=lambda r: rank[r[0]])

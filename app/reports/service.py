@@ -18,7 +18,7 @@ from app.errors import AppError, InvalidInput, NotFound
 from app.geo.validate import CoordinateError, check_lonlat
 from app.households.models import Household
 from app.reports import photos as photo_store
-from app.reports.geocoder import Geocoder, default_geocoder, normalise_address, normalised_sql
+from app.reports.geocoder import Geocoder, default_geocoder, longest_number, normalise_address, same_address
 from app.reports.models import Report, ReportEvent, ReportPhoto
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
@@ -213,10 +213,11 @@ def possible_duplicates(session: Session, principal: Principal, lon: float | Non
             rows = session.execute(select(model.id, distance_to(model.geom)).where(scope, near)
                                    .order_by(distance_to(model.geom)).limit(20)).all()
             add(kind, rows, False)
-    if normalized:
+    if normalized and longest_number(normalized):  # an address without a number names no one household
         rows = session.execute(select(Household.id, distance_to(Household.geom)).where(
-            h_scope, normalised_sql(Household.address) == normalized).order_by(Household.id).limit(20)).all()
+            h_scope, same_address(Household.address, [normalized])).order_by(Household.id).limit(20)).all()
         add("household", rows, True)
+    if normalized:
         rows = session.execute(select(Report.id, distance_to(Report.geom)).where(
             r_scope, Report.normalized_address == normalized).order_by(Report.id).limit(20)).all()
         add("report", rows, True)
