@@ -52,7 +52,6 @@ def _facility_count(session) -> int:
     return session.execute(select(func.count()).select_from(Facility)).scalar_one()
 
 
-
 def test_partial_korean_word_finds_the_food_bank(client, as_user):
     headers = as_user("dong01")
     for q in ("푸드", "기초푸드", "푸드뱅크", "서대문기초푸드뱅크"):
@@ -84,7 +83,6 @@ def test_like_wildcards_in_q_are_literal(client, as_user, session):
     _add(session, "100나눔센터", *CENTRE)
     body = client.get("/api/v1/facilities", params={"q": "100%"}, headers=as_user("dong01")).json()
     assert [i["name"] for i in body["items"]] == ["100%나눔센터"]
-
 
 
 def test_radius_is_exact_in_metres_at_the_boundary(client, as_user, session):
@@ -158,7 +156,6 @@ def test_need_category_and_accepting_filters(client, as_user, session):
     assert all("food" in i["needs_served"] for i in food_only["items"])
 
 
-
 @pytest.mark.parametrize("params, hint", [
     ({"near": "37.5791,126.9368"}, "뒤바뀐"),
     ({"near": "200,100"}, "범위"),
@@ -192,7 +189,6 @@ def test_bad_nearby_input_answers_422(client, as_user, session):
         response = client.get(f"/api/v1/households/{household.id}/nearby-facilities", params=params,
                               headers=headers)
         assert response.status_code == 422 and HANGUL.search(response.json()["detail"]), params
-
 
 
 def _first_dong(session) -> Dong:
@@ -230,7 +226,6 @@ def test_nearby_facilities_outside_scope_is_404(client, as_user, session):
     assert response.status_code == 404  # another dong's household looks exactly like a missing one
     assert client.get("/api/v1/households/999999999/nearby-facilities",
                       headers=as_user("admin")).status_code == 404
-
 
 
 def test_staff_add_edit_and_stale_version(client, as_user, session, frozen_clock):
@@ -297,7 +292,6 @@ def test_facility_layer_still_serves_points(client, as_user):
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/geo+json")
     names = [f["properties"]["name"] for f in response.json()["features"]]
     assert "서대문기초푸드뱅크" in names
-
 
 
 SEOUL_HEADER = ["시설명", "시설코드", "시설종류명(시설유형)", "시설종류상세명(시설종류)", "자치구(시)구분", "시군구코드",
