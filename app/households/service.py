@@ -2,7 +2,8 @@
 from dataclasses import dataclass
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ARRAY, Select, String, case, cast, func, or_, select
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -50,7 +51,8 @@ def _conditions(principal: Principal, f: HouseholdFilter) -> list:
     if f.risk:
         conds.append(Household.risk_level.in_(f.risk))
     if f.need:
-        conds.append(Household.open_needs.overlap(list(f.need)))
+        # && on varchar(30)[]: the model's generic ARRAY has no .overlap()
+        conds.append(Household.open_needs.op("&&")(cast(pg_array(list(f.need)), ARRAY(String(30)))))
     if f.overdue is True:
         conds.append(Household.next_visit_due < today)
     elif f.overdue is False:
