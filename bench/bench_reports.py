@@ -33,6 +33,7 @@ def timed_posts(client: httpx.Client, calls, expect: int, warmup: int = 5) -> li
 
 
 def main() -> None:
+    """Seed a scratch database, serve it, time the four intake paths and print the figures."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()

@@ -99,7 +99,7 @@ def render(fmt: str, data: Any, root: str, item: str | None = None, status: int 
             node.append(_element(item or "item", entry))
     else:
         node = _element(root, data)
-    body = ET.tostring(node, encoding="utf-8", xml_declaration=True)
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(node, encoding="unicode").encode()
     return Response(body, status_code=status, media_type=FORMATS["xml"])
 
 

@@ -116,6 +116,7 @@ def list_reports(request: Request, response: Response, principal: CurrentUser, s
 @router.get("/reports/{report_id}", response_model=ReportRead | ReporterReportRead)
 def get_report(request: Request, response: Response, report_id: int, principal: CurrentUser,
                session: SessionDep):
+    """One report: the staff record (photos, history, duplicate suggestions) or the reporter's own view."""
     response.headers.update(NO_STORE)
     return service.get(session, principal, report_id, _resource(request))
 

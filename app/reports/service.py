@@ -74,6 +74,7 @@ def dedup_key(*parts: str | None) -> str:
 
 
 def status_label(status: str) -> str:
+    """The Korean label of a report status (접수, 검토중, ...)."""
     return REPORT_STATUSES.get(status, status)
 
 
