@@ -172,6 +172,14 @@ def test_address_string_only_is_geocoded_or_kept_unplaced(client, session):
     assert kept.dong_id is None and kept.status == "new"
 
 
+def test_reports_from_other_channels_are_not_open311_requests(client, as_user):
+    web = client.post("/api/v1/reports", headers=as_user("tongjang01"), json={"description": "통장 신고"}).json()
+    for path in (f"requests/{web['receipt_no']}.json", f"tokens/{web['receipt_no']}.json"):
+        assert client.get(f"{BASE}/{path}", params={"api_key": API_KEY}).status_code == 404
+    listed = client.get(f"{BASE}/requests.json", params={"service_request_id": web["receipt_no"]}).json()
+    assert listed == []
+
+
 def test_resending_the_same_request_returns_the_same_id(client, session):
     form = {"api_key": API_KEY, "service_code": "debt", "address_string": "어느 골목",
             "description": "재시도된 같은 요청"}

@@ -33,6 +33,7 @@ FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-22T00:00:00+09:00"
 GROUP = "복지위기 신고"
+CHANNEL = "open311"  # only requests filed here are Open311 service requests; other channels' receipts stay private
 MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 CLOSED = ("converted", "dismissed", "duplicate")
@@ -169,7 +170,7 @@ def _parse_when(text: str | None, name: str) -> datetime | None:
 
 
 def _list(session: Session, params, caller: str | None) -> list[dict]:
-    query = service.read_query()
+    query = service.read_query().where(Report.channel == CHANNEL)
     ids = [p.strip() for p in (params.get("service_request_id") or "").split(",") if p.strip()]
     if ids:
         query = query.where(Report.receipt_no.in_(ids[:MAX_RESULTS]))
@@ -200,7 +201,8 @@ def _list(session: Session, params, caller: str | None) -> list[dict]:
 
 
 def _one(session: Session, receipt_no: str, caller: str | None) -> list[dict]:
-    row = session.execute(service.read_query().where(Report.receipt_no == receipt_no)).first()
+    row = session.execute(service.read_query().where(Report.receipt_no == receipt_no,
+                                                     Report.channel == CHANNEL)).first()
     session.rollback()
     if row is None:
         raise Open311Error(404, f"서비스 요청 {receipt_no}을(를) 찾을 수 없습니다.")
@@ -286,7 +288,7 @@ def _intake_from_form(form, caller: str) -> tuple[service.Intake, bool]:
     name = " ".join(p for p in (_text(form, "last_name", 40), _text(form, "first_name", 40)) if p)
     contact = " / ".join(p for p in (name, _text(form, "phone", 30), _text(form, "email", 80)) if p) or None
     data = service.Intake(
-        channel="open311", description=description[:4000], lon=lon, lat=lat, address=address,
+        channel=CHANNEL, description=description[:4000], lon=lon, lat=lat, address=address,
         indicators=attributes.get("other_indicators", []), category=code,
         reporter_contact=contact[:120] if contact else None, external_user_id=caller,
         dedup_key=service.dedup_key("open311", caller, code, description, address, str(lat), str(lon)))
@@ -371,7 +373,7 @@ def get_token(request: Request, token: str, fmt: str, session: SessionDep):
         _check_jurisdiction(request)
         found = service.by_receipt(session, token[:40])
         session.rollback()
-        if found is None:
+        if found is None or found.channel != CHANNEL:
             raise Open311Error(404, f"토큰 {token}을(를) 찾을 수 없습니다.")
         return render(f, [{"service_request_id": found.receipt_no, "token": token}], "service_requests",
                       "request")
