@@ -298,3 +298,93 @@ def test_token_in_memory_only_logout_and_expiry(page, live_server, official, sho
     wrong.fill("not-the-password")
     page.click("#login-submit")
     expect(page.locator("#login-message")).to_contain_text("올바르지 않습니다")
+
+
+def test_dong_tract_sort_and_paging_match_the_api(page, live_server, shots):
+    sign_in(page, "district")
+    dong_id = int(page.locator("#f-dong option").nth(2).get_attribute("value"))
+    page.locator("#f-dong").select_option(str(dong_id))
+    by_dong = live_server.get("/households", "district", dong_id=dong_id, limit=50)
+    wait_until(page, "t => document.querySelector('#list-count').dataset.total === String(t)"
+               " && window.__happymap.pointsDrawn && window.__happymap.pointCount() === t", by_dong["total"])
+    assert f"dong={dong_id}" in page.url
+
+    page.locator("#page-next").click()
+    second = live_server.get("/households", "district", dong_id=dong_id, limit=50, offset=50)["items"]
+    expect(page.locator("#household-list .hh-row").first).to_have_attribute("data-id", str(second[0]["id"]))
+    assert "page=2" in page.url
+
+    page.locator("#f-sort").select_option("address")
+    by_address = live_server.get("/households", "district", dong_id=dong_id, sort="address", limit=50)["items"]
+    expect(page.locator("#household-list .hh-row").first).to_have_attribute("data-id", str(by_address[0]["id"]))
+    assert "page=" not in page.url and "sort=address" in page.url
+
+    expect(page.locator("#f-tract option")).not_to_have_count(1)
+    tract_id = int(page.locator("#f-tract option").nth(1).get_attribute("value"))
+    page.locator("#f-tract").select_option(str(tract_id))
+    page.locator("#f-overdue").check()
+    query = {"tract_id": tract_id, "dong_id": dong_id, "overdue": "true"}
+    total = live_server.get("/households", "district", limit=1, **query)["total"]
+    points = len(live_server.get("/layers/households", "district", **query)["features"])
+    wait_until(page, "([t, n]) => document.querySelector('#list-count').dataset.total === String(t)"
+               " && window.__happymap.pointsDrawn && window.__happymap.pointCount() === n", [total, points])
+    assert total == points > 0
+    for part in (f"tract={tract_id}", "overdue=1"):
+        assert part in page.url
+    page.screenshot(path=str(shots / "11_dong_tract_overdue.png"))
+
+    page.locator("#f-reset").click()
+    all_total = live_server.get("/households", "district", limit=1)["total"]
+    wait_until(page, "t => document.querySelector('#list-count').dataset.total === String(t)", all_total)
+    assert "dong=" not in page.url and "overdue" not in page.url
+
+
+def test_needs_filter_matches_the_api(page, live_server, official):
+    sign_in(page, official)
+    page.locator("#f-needs-summary").click()
+    page.locator('#f-needs input[value="food"]').check()
+    page.locator('#f-needs input[value="care"]').check()
+    total = live_server.get("/households", official, limit=1, need="food,care")["total"]
+    points = len(live_server.get("/layers/households", official, need="food,care")["features"])
+    wait_until(page, "([t, n]) => document.querySelector('#list-count').dataset.total === String(t)"
+               " && window.__happymap.pointsDrawn && window.__happymap.pointCount() === n", [total, points])
+    assert total == points > 0
+    assert "need=food%2Ccare" in page.url or "need=food,care" in page.url
+    expect(page.locator("#f-needs-summary")).to_have_text("욕구 (2개 선택)")
+    needs = page.locator("#household-list .hh-row").first.locator(".chip").all_text_contents()
+    assert {"식품", "돌봄"} & set(needs)
+
+
+def test_hover_tooltips_are_text(page, live_server, official, shots):
+    sign_in(page, official)
+    hid = page.evaluate("window.__happymap.visibleIds().find(id => window.__happymap.describePoint(id)"
+                        ".risk_level === 'high')")
+    page.evaluate("id => { const h = window.__happymap; const p = h.describePoint(id); const r = h.map.getContainer()"
+                  ".getBoundingClientRect(); h.map.setView(h.map.containerPointToLatLng([p.x - r.left, p.y - r.top]),"
+                  " 18, {animate: false}); }", hid)
+    wait_frames(page)
+    point = page.evaluate("id => window.__happymap.describePoint(id)", hid)
+    page.mouse.move(point["x"], point["y"])
+    tip = page.locator(".hm-point-tip")
+    expect(tip).to_have_text(re.compile(rf"가구 #{hid} · 고위험"))
+    empty = page.evaluate("""(id) => { const h = window.__happymap; const p = h.describePoint(id);
+      const pts = h.visibleIds().map(i => h.describePoint(i));
+      for (let d = 30; d < 200; d += 10) for (const [dx, dy] of [[d, 0], [-d, 0], [0, d], [0, -d]]) {
+        const x = p.x + dx, y = p.y + dy;
+        if (pts.every(q => Math.hypot(q.x - x, q.y - y) > 20)) return {x, y};
+      } return null; }""", hid)
+    page.wait_for_timeout(100)
+    page.mouse.move(empty["x"], empty["y"])
+    page.wait_for_timeout(100)
+    page.mouse.move(empty["x"] + 2, empty["y"] + 1)
+    expect(page.locator(".hm-tract-tip")).to_contain_text("고위험")
+    page.screenshot(path=str(shots / "12_tract_tooltip.png"))
+
+
+def test_tongjang_sees_outlines_and_the_report_link_but_no_households(page):
+    sign_in(page, "tongjang01")
+    expect(page.locator("#app-notice a")).to_have_attribute("href", "/report")
+    expect(page.locator("#list-status")).to_have_text("통장 계정은 가구 목록을 볼 수 없습니다.")
+    assert page.evaluate("window.__happymap.pointCount()") == 0
+    assert page.locator("#household-list .hh-row").count() == 0
+    expect(page.locator("#f-q")).to_be_disabled()

@@ -148,10 +148,11 @@ export class HouseholdList {
   }
 
   /** Fill the tract select for the chosen dong. */
-  setTracts(tracts) {
+  setTracts(tracts, dongName = '') {
     const keep = this.el.tract.value;
+    const short = (name) => (dongName && name.startsWith(dongName) ? name.slice(dongName.length).trim() : name);
     replace(this.el.tract, h('option', { value: '', text: '전체 통' }),
-      ...tracts.map((t) => h('option', { value: String(t.id), text: `${t.name} (${formatCount(t.household_count)}가구)` })));
+      ...tracts.map((t) => h('option', { value: String(t.id), text: `${short(t.name)} (${formatCount(t.household_count)}가구)` })));
     this.el.tract.disabled = !tracts.length;
     if ([...this.el.tract.options].some((o) => o.value === keep)) this.el.tract.value = keep;
   }
@@ -237,7 +238,18 @@ export class HouseholdList {
     this._render();
   }
 
+  /** No list for this account: filters off, a message instead of rows. */
+  disable(message) {
+    for (const el of this.el.form.elements) el.disabled = true;
+    this.el.sort.disabled = true;
+    replace(this.el.list);
+    this.el.status.textContent = message;
+    this.el.status.hidden = false;
+  }
+
   reset() {
+    for (const el of this.el.form.elements) el.disabled = false;
+    this.el.sort.disabled = false;
     if (this.controller) this.controller.abort();
     this.items = [];
     this.total = 0;

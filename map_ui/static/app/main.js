@@ -1,6 +1,7 @@
 // Wiring of the page: sign-in, the map, the filter list and the household panel, kept in step with the URL.
 
 import { ApiError, api, login, logout, setExpiredHandler } from './api.js';
+import { h, replace } from './dom.js';
 import { HouseholdList } from './list.js';
 import { HappyMap } from './map.js';
 import { HouseholdPanel } from './panel.js';
@@ -140,9 +141,15 @@ window.addEventListener('hashchange', () => {
   refresh({ refit: true, tractsChanged: true });
 });
 
-function showNotice(text) {
-  view.notice.textContent = text || '';
-  view.notice.hidden = !text;
+const notices = new Set();
+
+/** Add a line to the notice bar (empty text clears it); each distinct message shows once. */
+function showNotice(text, link = null) {
+  if (!text) notices.clear();
+  else notices.add(text);
+  replace(view.notice, ...[...notices].map((line) => h('span', { class: 'notice-line', text: line })),
+    link ? h('a', { href: link.href, text: link.text }) : null);
+  view.notice.hidden = notices.size === 0;
 }
 
 async function startApp(t0) {
@@ -151,8 +158,18 @@ async function startApp(t0) {
   view.login.hidden = true;
   view.app.hidden = false;
   view.user.textContent = `${me.display_name || me.username} · ${ROLES[me.role] || me.role}`;
-  showNotice(me.role === 'tongjang' ? '통장은 가구 목록 대신 사각지대 신고 화면(/report)을 이용하세요.' : '');
+  showNotice('');
+  if (me.role === 'tongjang') {
+    showNotice('통장 계정은 가구 정보를 볼 수 없어 담당 통의 경계만 보입니다. 위기가 의심되는 이웃은 사각지대 신고 화면에서 알려 주세요.',
+      { href: '/report', text: '사각지대 신고 화면 열기' });
+  } else if (me.role === 'partner') {
+    showNotice('협력기관 계정에는 연계받은 가구만 보입니다.');
+  }
   map.map.invalidateSize();
+  if (me.role === 'tongjang') {
+    await startOutlinesOnly(t0);
+    return;
+  }
   state = parseHash(window.location.hash);
   const whole = WHOLE_DISTRICT.has(me.role);
   if (state.dong && !whole && !me.dong_ids.includes(state.dong)) state.dong = null;
@@ -175,7 +192,7 @@ async function startApp(t0) {
     fit();
   });
   const [count] = await Promise.all([loadLayer(true, placed), loadList(), tractsLoaded, placed]);
-  hook.timings.loginToPointsMs = Math.round(map.drawnAt - t0);
+  hook.timings.loginToPointsMs = Math.round((map.drawnAt ?? performance.now()) - t0);
   hook.timings.points = count;
   hook.pointsDrawn = true;
   hook.ready = true;
@@ -183,7 +200,22 @@ async function startApp(t0) {
   if (state.h) selectHousehold(state.h, { fly: true });
 }
 
+/** A 통장 sees dong outlines and their own tract, no households. */
+async function startOutlinesOnly(t0) {
+  list.disable('통장 계정은 가구 목록을 볼 수 없습니다.');
+  const [dongLayer] = await Promise.all([api.get('/layers/dongs'), loadTracts()]);
+  map.setDongs(dongLayer);
+  map.fitTo({ dongIds: me.dong_ids, tractId: me.tract_ids[0] || null });
+  map.highlightTract(me.tract_ids[0] || null);
+  await map.setHouseholds({ features: [] });
+  hook.timings.loginToPointsMs = Math.round(map.drawnAt - t0);
+  hook.timings.points = 0;
+  hook.pointsDrawn = true;
+  hook.ready = true;
+}
+
 function fit() {
+  map.highlightTract(state.tract);
   const mine = me && !WHOLE_DISTRICT.has(me.role) ? me.dong_ids : [];
   map.fitTo({ dongIds: state.dong ? [state.dong] : mine, tractId: state.tract });
 }
@@ -192,7 +224,7 @@ async function loadTractOptions() {
   if (!state.dong) { list.setTracts([]); return; }
   try {
     const data = await api.get('/tracts', { dong_id: state.dong });
-    list.setTracts(data.items || []);
+    list.setTracts(data.items || [], map.dongNames.get(state.dong) || '');
     if (state.tract && !(data.items || []).some((t) => t.id === state.tract)) state.tract = null;
   } catch (err) {
     list.setTracts([]);

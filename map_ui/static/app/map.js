@@ -67,6 +67,8 @@ export class HappyMap {
     this.dongNames = new Map();
     this.dongBounds = new Map();
     this.tractBounds = new Map();
+    this.tractLayers = new Map();
+    this.highlightedTract = null;
     this.facilitiesLoaded = false;
     this.tileLayer = null;
     this.selection = null;
@@ -136,6 +138,7 @@ export class HappyMap {
   setTracts(collection) {
     this.tracts.clearLayers();
     this.tractBounds.clear();
+    this.tractLayers.clear();
     for (const feature of collection.features || []) {
       const p = feature.properties || {};
       const layer = L.geoJSON(feature, {
@@ -147,16 +150,29 @@ export class HappyMap {
       });
       layer.eachLayer((shape) => { shape.options.renderer = this.renderer; });
       this.tractBounds.set(p.id, layer.getBounds());
+      this.tractLayers.set(p.id, layer);
       layer.bindTooltip(() => this._tractTip(p), { sticky: true, className: 'hm-tract-tip' });
       this.tracts.addLayer(layer);
     }
     // Re-added tracts must stay under the points on the shared canvas.
     this.tracts.eachLayer((l) => l.bringToBack());
+    this.highlightTract(this.highlightedTract);
+  }
+
+  /** Draw the chosen tract's outline heavier (null: none). */
+  highlightTract(id) {
+    const previous = this.tractLayers.get(this.highlightedTract);
+    if (previous) previous.setStyle({ color: '#607D8B', weight: 0.8 });
+    this.highlightedTract = id;
+    const layer = this.tractLayers.get(id);
+    if (layer) layer.setStyle({ color: '#1B2A33', weight: 3 });
   }
 
   _tractTip(p) {
     const dong = this.dongNames.get(p.dong_id) || '';
-    const box = h('div', { class: 'tip' }, h('strong', { text: `${dong} ${p.name || ''}`.trim() }));
+    const name = p.name || '';
+    const title = dong && !name.startsWith(dong) ? `${dong} ${name}` : name;
+    const box = h('div', { class: 'tip' }, h('strong', { text: title }));
     if (p.counts) {
       const list = h('ul', { class: 'tip-counts' });
       for (const level of RISK_LEVELS) {
