@@ -9,6 +9,7 @@ Targets: tract PDF < 0.5 s, dong atlas < 5 s.
 """
 import argparse
 import io
+import os
 import statistics
 import sys
 import time
@@ -63,6 +64,35 @@ def line(label: str, samples: list[float], extra: str, target: float | None = No
             f"(n={len(samples)}) {extra}{verdict}")
 
 
+def in_process_cpu(app_url: str, dong_id: int, tract_id: int, runs: int) -> None:
+    """CPU seconds of gathering and rendering in this process (the machine may be shared; CPU is not)."""
+    from sqlalchemy.orm import Session
+
+    from app.auth.principal import Principal
+    from app.config import get_settings
+    from app.printing import service
+    from app.printing.pdf import render_pdf
+    from app.printing.schemas import PrintOptions
+
+    os.environ["DATABASE_URL"] = app_url
+    get_settings.cache_clear()
+    admin = Principal(user_id=0, username="bench", role="admin")
+    options = PrintOptions(purpose="벤치마크")
+    engine = create_engine(app_url)
+    with Session(engine) as session:
+        for label, build in (("tract", lambda: service.tract_job(session, admin, tract_id, options)),
+                             ("dong atlas", lambda: service.dong_job(session, admin, dong_id, options))):
+            render_pdf(build())
+            cpu = []
+            for _ in range(runs):
+                start = time.thread_time()
+                render_pdf(build())
+                cpu.append(time.thread_time() - start)
+            print(f"{label} PDF in-process CPU: median {statistics.median(cpu):.3f} s, max {max(cpu):.3f} s "
+                  f"(n={runs}, gather + route + render)")
+    engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tract-runs", type=int, default=10)
@@ -84,6 +114,9 @@ def main() -> None:
             samples, body = timed(client, f"/api/v1/print/dongs/{dong_id}.pdf", headers, args.dong_runs)
             pages = len(PdfReader(io.BytesIO(body)).pages)
             print(line("dong atlas PDF", samples, f"[{pages} pages, {len(body) / 1024:.0f} KiB]", 5.0))
+        in_process_cpu(app_url, dong_id, tract_id, args.dong_runs)
+        print(f"load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+              f"on {os.cpu_count()} CPUs (wall-clock figures above include waiting for a CPU)")
 
 
 if __name__ == "__main__":

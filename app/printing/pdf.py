@@ -29,7 +29,7 @@ FRAME_W, FRAME_H = PAGE_W - 2 * MARGIN, PAGE_H - TOP - BOTTOM
 PRIVACY = "개인정보 포함 — 목적 외 사용·복사 금지, 사용 후 세단 파기"
 LIST_COLUMNS = ("번호", "성명", "주소", "위험도", "최근 방문", "경과", "욕구", "전화", "방문", "메모")
 LIST_WIDTHS = (24, 34, 118, 36, 48, 24, 84, 62, 26, 83)
-TINTS = {"high": "#FFCDD2", "medium": "#FFE0B2", "low": "#BBDEFB", "unvisited": "#FFFFFF"}
+TINTS = {"high": "#FFCDD2", "medium": "#FFE0B2", "low": "#BBDEFB"}  # 미방문 stays plain
 
 
 class FontMissing(AppError):
@@ -156,6 +156,7 @@ def household_table(sheet: Sheet, styles: dict) -> Table:
         ("ALIGN", (3, 1), (5, -1), "CENTER"),
         ("FONT", (5, 1), (5, -1), BOLD, 7.5),
         ("ALIGN", (8, 1), (8, -1), "CENTER"),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [white, HexColor("#FAFAFA")]),
         ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
         ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
         ("TOPPADDING", (0, 1), (-1, -1), 5.5),  # room to tick and write by hand
@@ -168,9 +169,8 @@ def household_table(sheet: Sheet, styles: dict) -> Table:
         rows.append([str(s.number), h["head_name"] or "", Paragraph(_esc(h["address"]), cell),
                      LABELS[h["risk_level"]], _last_visit(h, tz), "경과" if h["overdue"] else "",
                      Paragraph(_esc(needs), cell), h["phone"] or "-", TickBox(), ""])
-        commands.append(("BACKGROUND", (3, k), (3, k), HexColor(TINTS[h["risk_level"]])))
-        if k % 2 == 0:
-            commands.append(("BACKGROUND", (4, k), (-1, k), HexColor("#FAFAFA")))
+        if h["risk_level"] in TINTS:
+            commands.append(("BACKGROUND", (3, k), (3, k), HexColor(TINTS[h["risk_level"]])))
     table = Table(rows, colWidths=LIST_WIDTHS, repeatRows=1)
     table.setStyle(TableStyle(commands))
     return table

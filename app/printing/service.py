@@ -92,10 +92,18 @@ def _households(session: Session, principal: Principal, tract_ids: Sequence[int]
     ).all()
 
 
-def _context(session: Session, bounds: tuple[float, float, float, float]) -> tuple[list, list]:
+def _extent(geom) -> float:
+    west, south, east, north = geom.bounds
+    return max(east - west, north - south)
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
+def _context(session: Session, bounds: tuple[float, float, float, float], margin: float) -> tuple[list, list]:
     """Tracts and dongs (any dong of the deployment) near a lon/lat box, for orientation."""
     west, south, east, north = bounds
-    margin = max(CONTEXT_MARGIN_DEG, east - west, north - south)
     box = func.ST_MakeEnvelope(west - margin, south - margin, east + margin, north + margin, 4326)
     tracts = session.execute(
         select(Tract.id, Tract.dong_id, Tract.number, func.ST_AsBinary(Tract.geom).label("wkb"))
@@ -127,8 +135,10 @@ def _sheets(session: Session, principal: Principal, dong, tracts: list, options:
         by_tract[row[0].tract_id].append(row)
 
     lonlat_geoms = {t.id: shapely.from_wkb(t.wkb) for t in tracts}
+    # A map frame shows at most about one tract size around its tract (the page's aspect ratio).
+    margin = max(CONTEXT_MARGIN_DEG, *(_extent(g) for g in lonlat_geoms.values()))
     union_bounds = shapely.total_bounds(list(lonlat_geoms.values()))
-    near_tracts, near_dongs = _context(session, tuple(union_bounds))
+    near_tracts, near_dongs = _context(session, tuple(union_bounds), margin)
     dong_names = {d.id: d.name for d in near_dongs}
 
     def label(t) -> str:  # neighbours in another dong carry its name
@@ -146,11 +156,16 @@ def _sheets(session: Session, principal: Principal, dong, tracts: list, options:
         urgent = [_urgent(h) for h in households] if options.urgent_first else None
         order = walking_order(start, points, urgent)
         stops = [Stop(n, households[i], *points[i]) for n, i in enumerate(order, start=1)]
+        metric = _metric(lonlat_geoms[t.id])
+        grow = _extent(metric)
+        minx, miny, maxx, maxy = metric.bounds
+        around = (minx - grow, miny - grow, maxx + grow, maxy + grow)
         sheets.append(Sheet(
-            tract_id=t.id, number=t.number, name=t.name, dong_name=dong.name, geom=_metric(lonlat_geoms[t.id]),
+            tract_id=t.id, number=t.number, name=t.name, dong_name=dong.name, geom=metric,
             lonlat_geom=lonlat_geoms[t.id], stops=stops, start=start, start_lonlat=start_lonlat,
             start_label=start_label, route_m=path_length(start, points, order),
-            tracts=[o for o, tid in zip(tract_outlines, tract_ids) if tid != t.id], dongs=dong_outlines,
+            tracts=[o for o, tid in zip(tract_outlines, tract_ids) if tid != t.id and _overlaps(o.geom.bounds, around)],
+            dongs=[o for o in dong_outlines if _overlaps(o.geom.bounds, around)],
         ))
     return sheets
 
