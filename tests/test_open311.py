@@ -242,6 +242,9 @@ def test_get_errors(client, fmt):
 def test_json_form_body_is_refused_and_xml_is_never_parsed(client):
     answer = client.post(f"{BASE}/requests.json", json={"api_key": API_KEY, "service_code": "debt"})
     assert answer.status_code == 400 and answer.json()[0]["code"] == 400
+    with_file = client.post(f"{BASE}/requests.json", data={"api_key": API_KEY, "service_code": "debt"},
+                            files=[("media", ("a.jpg", b"\xff\xd8\xff", "image/jpeg"))])
+    assert with_file.status_code == 400 and not with_file.json()[0]["description"].isascii()
     bomb = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
     answer = client.post(f"{BASE}/requests.xml", content=bomb, headers={"Content-Type": "text/xml"})
     assert answer.status_code == 400 and xml(answer).tag == "errors"

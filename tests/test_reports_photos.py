@@ -68,6 +68,7 @@ def test_multipart_report_with_photos(client, as_user, session, upload_dir):
     ([("photos", ("fake.jpg", b"<html><script>alert(1)</script></html>", "image/jpeg"))], 422, "JPEG"),
     ([("photos", ("doc.pdf", b"%PDF-1.4 not an image", "image/png"))], 422, "JPEG"),
     ([("photos", (f"p{i}.png", image_bytes("PNG"), "image/png")) for i in range(4)], 422, "3장"),
+    ([("photos", (f"p{i}.png", image_bytes("PNG"), "image/png")) for i in range(6)], 422, "3장"),
     ([("photos", ("huge.jpg", b"\xff\xd8\xff\xe0" + b"0" * (photo_store.MAX_PHOTO_BYTES + 10), "image/jpeg"))],
      413, "MB"),
 ])

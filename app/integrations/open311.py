@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy import func
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -394,7 +395,10 @@ async def post_request(request: Request, fmt: str, session: SessionDep):
         content_type = request.headers.get("content-type", "")
         if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             raise Open311Error(400, "본문은 application/x-www-form-urlencoded 형식이어야 합니다.")
-        form = await request.form(max_files=0, max_fields=200)
+        try:
+            form = await request.form(max_files=0, max_fields=200)
+        except StarletteHTTPException:
+            raise Open311Error(400, "본문을 읽을 수 없습니다 (파일은 받지 않으며 항목은 200개까지입니다).") from None
         caller = _key_label(form.get("api_key") if isinstance(form.get("api_key"), str) else None)
         if caller is None:
             raise Open311Error(403, "api_key가 올바르지 않습니다.")

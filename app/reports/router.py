@@ -7,6 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import get_settings
 from app.deps import CurrentUser, PageDep, SessionDep
@@ -34,7 +35,11 @@ async def _parse_intake(request: Request) -> tuple[ReportCreate, list[photo_stor
     await read_limited(request, get_settings().max_body_bytes)
     uploads: list[photo_store.PhotoUpload] = []
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form(max_files=photo_store.MAX_PHOTOS + 1, max_fields=40)
+        try:
+            form = await request.form(max_files=photo_store.MAX_PHOTOS + 1, max_fields=40)
+        except StarletteHTTPException:
+            raise InvalidInput(f"양식을 읽을 수 없습니다 (사진은 {photo_store.MAX_PHOTOS}장까지, 항목은 40개까지).") \
+                from None
         try:
             raw: dict = {}
             for key, value in form.multi_items():
