@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
 
+from app.households.rrn import mask_in_text
 from app.households.rrn import normalize as _normalize_rrn
 from app.validation import Address, Lat, Lon, Name, Note, OptionalAddress, Phone, PlaneCoord, StrictInput
 
@@ -14,12 +15,33 @@ Rrn = Annotated[str, Field(max_length=14, pattern=r"^[0-9]{6}-?[0-9]{7}$", json_
                 AfterValidator(_normalize_rrn)]
 
 
+def _purpose(value: str) -> str:
+    if len(value) < 2:
+        raise ValueError("사유를 2자 이상 적어 주세요")
+    return value
+
+
+Purpose = Annotated[Note, Field(max_length=300), AfterValidator(_purpose)]
+FREE_TEXT = ("head_name", "address", "registered_address", "notes")
+
+
 class _Located(StrictInput):
     lon: Lon | None = None
     lat: Lat | None = None
     x: PlaneCoord | None = None
     y: PlaneCoord | None = None
     crs: PlaneCRS | None = None
+
+    @model_validator(mode="after")
+    def _no_rrn_in_free_text(self):
+        """A 주민등록번호 typed into a text field is masked before it is stored (use the rrn field)."""
+        for name in FREE_TEXT:
+            value = getattr(self, name, None)
+            if isinstance(value, str):
+                masked = mask_in_text(value)
+                if masked != value:
+                    object.__setattr__(self, name, masked)
+        return self
 
     def has_location(self) -> bool:
         return self.lon is not None or self.lat is not None or self.x is not None or self.y is not None
@@ -71,12 +93,12 @@ class HouseholdClose(StrictInput):
 
 
 class UnmaskRequest(StrictInput):
-    purpose: Note = Field(min_length=2)
+    purpose: Purpose
 
 
 class RrnLookup(StrictInput):
     rrn: Rrn
-    purpose: Note | None = None
+    purpose: Purpose | None = None
 
 
 class RrnLookupResult(StrictInput):
