@@ -1,5 +1,7 @@
 """Reports API: placement, routing, geocoding, duplicate suggestions, triage, the 통장's limited view."""
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pyproj import Geod
 from sqlalchemy import func, select
 
@@ -114,6 +116,16 @@ def test_sql_and_python_normalisation_agree(session):
     for text in samples:
         assert session.execute(select(normalised_sql(func.cast(text, Household.address.type)))).scalar_one() == \
             normalise_address(text), text
+
+
+ADDRESS_ALPHABET = "서울특별시대문구충현동홍은가좌로길번지층호아파트빌라산 \t,.-–—−()#/０１２３４５６７８９0123456789ABCabcＡＢ"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=ADDRESS_ALPHABET, max_size=40))
+def test_sql_normalisation_matches_python_for_any_address(session, text):
+    sql = session.execute(select(normalised_sql(func.cast(text, Household.address.type)))).scalar_one()
+    assert sql == normalise_address(text)
 
 
 def test_geocoder_places_by_facility_name_and_dong_name(client, as_user, session):
@@ -344,3 +356,18 @@ def test_rate_limit_per_user(client, as_user, app):
     assert codes == [201, 201, 429]
     assert client.post("/api/v1/reports", headers=as_user("tongjang01"),
                        json={"description": "다른 사람은 괜찮음"}).status_code == 201
+
+
+def test_token_bucket_refills_at_its_rate_and_keys_are_separate(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr("app.integrations.limits.time.monotonic", lambda: now[0])
+    limits = RateLimiter({"r": Rule(capacity=3, per_second=0.5)}, max_keys=2)
+    assert [limits.allow("r", "a") for _ in range(4)] == [True, True, True, False]
+    assert limits.allow("r", "b") is True
+    now[0] += 1.9
+    assert limits.allow("r", "a") is False
+    now[0] += 0.2  # 2.1 s at 0.5/s: one token back
+    assert [limits.allow("r", "a"), limits.allow("r", "a")] == [True, False]
+    assert limits.allow("unknown-rule", "a") is True
+    limits.allow("r", "c")  # a third key pushes out the least recently used one
+    assert len(limits._buckets) == 2
