@@ -133,13 +133,13 @@ def test_geocoder_places_by_facility_name_and_dong_name(client, as_user, session
     facility = session.execute(select(Facility, func.ST_X(Facility.geom), func.ST_Y(Facility.geom))
                                .join(Dong, Dong.id == Facility.dong_id)
                                .where(func.length(Facility.name) >= 8).order_by(Facility.id).limit(1)).first()
-    if facility is not None:
-        f, f_lon, f_lat = facility
-        body = client.post("/api/v1/reports", headers=headers,
-                           json={"description": "복지관 앞 골목 반지하", "address": f"{f.name} 앞 골목"}).json()
-        row = report_row(session, body["id"])
-        lon, lat = session.execute(select(func.ST_X(row.geom), func.ST_Y(row.geom))).one()
-        assert (lon, lat) == pytest.approx((f_lon, f_lat)) and body["location_source"] == "geocoded"
+    assert facility is not None
+    f, f_lon, f_lat = facility
+    body = client.post("/api/v1/reports", headers=headers,
+                       json={"description": "복지관 앞 골목 반지하", "address": f"{f.name} 앞 골목"}).json()
+    row = report_row(session, body["id"])
+    lon, lat = session.execute(select(func.ST_X(row.geom), func.ST_Y(row.geom))).one()
+    assert (lon, lat) == pytest.approx((f_lon, f_lat)) and body["location_source"] == "geocoded"
     dong = dong_at(session, 4)
     body = client.post("/api/v1/reports", headers=headers,
                        json={"description": "동네 어딘가", "address": f"{dong.name} 시장 근처 골목"}).json()
