@@ -388,3 +388,28 @@ def test_tongjang_sees_outlines_and_the_report_link_but_no_households(page):
     assert page.evaluate("window.__happymap.pointCount()") == 0
     assert page.locator("#household-list .hh-row").count() == 0
     expect(page.locator("#f-q")).to_be_disabled()
+
+
+def test_phone_check_in_with_override_needs_a_reason(page, live_server, official):
+    unvisited = live_server.get("/households", official, risk="unvisited", limit=2, sort="address")["items"][-1]
+    hid = unvisited["id"]
+    sign_in(page, official, path=f"/#h={hid}")
+    panel = page.locator("#household-panel")
+    expect(panel.locator("h2")).to_have_text(f"가구 #{hid}")
+    panel.locator("#record-visit").click()
+    form = panel.locator(".visit-form")
+    form.locator('input[name="contact_type"][value="phone"]').check()
+    form.locator('select[name="risk_override"]').select_option("medium")
+    form.locator('button[type="submit"]').click()
+    expect(form.locator(".form-message")).to_have_text("위험도를 직접 정할 때는 사유를 적어야 합니다.")
+    assert live_server.get(f"/households/{hid}", official)["risk_level"] == "unvisited"
+
+    form.locator('textarea[name="override_reason"]').fill("전화로 단전 예고 통지 확인, 방문 전까지 중위험으로 관리")
+    form.locator('button[type="submit"]').click()
+    wait_until(page, "id => window.__happymap.describePoint(id).fillColor === '#FB8C00'", hid)
+    item = panel.locator(".visit-list .visit-item").first
+    expect(item).to_contain_text("전화")
+    expect(item.locator(".visit-override")).to_contain_text("중위험")
+    after = live_server.get(f"/households/{hid}", official)
+    assert after["risk_level"] == "medium" and after["overdue"] is False
+    assert page.evaluate("id => window.__happymap.describePoint(id).overdue", hid) is False

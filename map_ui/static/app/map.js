@@ -3,9 +3,10 @@
 // reused across filter changes, with one shared tooltip instead of one per point.
 
 import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
-import { formatCount, h, replace } from './dom.js';
+import { formatCount, h } from './dom.js';
+import { Legend } from './legend.js';
 import {
-  EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, RISK_LEVELS, label,
+  EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, RISK_LABELS, RISK_LEVELS, label,
 } from './vocab.js';
 
 const DRAW_ORDER = { low: 0, unvisited: 1, medium: 2, high: 3 }; // most urgent drawn last, on top
@@ -80,8 +81,11 @@ export class HappyMap {
       this.onHouseholdClick(e.layer.hm.id);
     });
     this.map.on('zoom', () => this._restyleAll());
-    this.legend = this._buildLegend();
+    this.legend = new Legend();
     this.legend.addTo(this.map);
+    this.tractToggle = this.legend.tractToggle;
+    this.facilityToggle = this.legend.facilityToggle;
+    this.tractToggle.addEventListener('change', () => this.showTracts(this.tractToggle.checked));
     this.counts = { high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
     this.drawnAt = null;
   }
@@ -92,14 +96,17 @@ export class HappyMap {
     this.tracts.clearLayers();
     this.dongs.clearLayers();
     this.facilities.clearLayers();
-    this.map.removeLayer(this.facilities);
     this.facilitiesLoaded = false;
     this.markers.clear();
     this.visible.clear();
     this.clearSelection();
+    if (this.facilityFlag) { this.map.removeLayer(this.facilityFlag); this.facilityFlag = null; }
     if (this.tileLayer) { this.map.removeLayer(this.tileLayer); this.tileLayer = null; }
+    this.highlightedTract = null;
     this.facilityToggle.checked = false;
+    this.showFacilities(false);
     this.tractToggle.checked = true;
+    this.showTracts(true);
     this._updateLegendCounts();
     this.drawnAt = null;
   }
@@ -333,13 +340,15 @@ export class HappyMap {
       this.facilities.addLayer(marker);
     }
     this.facilitiesLoaded = true;
-    this._buildFacilityLegend();
+    const present = new Set();
+    this.facilities.eachLayer((m) => present.add(m.hmFacility.category));
+    this.legend.setFacilityCategories(present);
   }
 
   showFacilities(on) {
     if (on) this.facilities.addTo(this.map);
     else this.map.removeLayer(this.facilities);
-    this.facilityLegend.hidden = !on;
+    this.legend.facilityLegend.hidden = !on;
   }
 
   showTracts(on) {
@@ -364,48 +373,6 @@ export class HappyMap {
     this.map.flyTo([f.lat, f.lon], Math.max(this.map.getZoom(), 16), { duration: 0.5 });
   }
 
-  _buildLegend() {
-    const control = L.control({ position: 'bottomright' });
-    const phone = window.matchMedia('(max-width: 720px)').matches;
-    const box = h('details', { class: 'hm-legend', open: !phone, attrs: { 'aria-label': '범례' } });
-    this.legendRows = {};
-    this.legendTotal = h('span', { class: 'legend-total', text: '' });
-    box.append(h('summary', { class: 'legend-title' }, '가구 위험도 ', this.legendTotal));
-    for (const level of RISK_LEVELS) {
-      const count = h('span', { class: 'legend-count', text: '0' });
-      this.legendRows[level] = count;
-      box.append(h('div', { class: 'legend-row', dataset: { level } },
-        h('span', { class: `swatch swatch-${level}`, style: { background: RISK_COLORS[level] } }),
-        h('span', { class: 'legend-label', text: RISK_LABELS[level] }), count));
-    }
-    this.legendOverdue = h('span', { class: 'legend-count', text: '0' });
-    box.append(h('div', { class: 'legend-row', dataset: { level: 'overdue' } },
-      h('span', { class: 'swatch swatch-overdue' }), h('span', { class: 'legend-label', text: OVERDUE_LABEL }),
-      this.legendOverdue));
-    this.tractToggle = h('input', { type: 'checkbox', checked: true, id: 'toggle-tracts' });
-    this.tractToggle.addEventListener('change', () => this.showTracts(this.tractToggle.checked));
-    this.facilityToggle = h('input', { type: 'checkbox', checked: false, id: 'toggle-facilities' });
-    box.append(h('div', { class: 'legend-toggles' },
-      h('label', {}, this.tractToggle, ' 통 위험도 색'),
-      h('label', {}, this.facilityToggle, ' 복지기관')));
-    this.facilityLegend = h('div', { class: 'legend-facilities', hidden: true });
-    box.append(this.facilityLegend);
-    L.DomEvent.disableClickPropagation(box);
-    L.DomEvent.disableScrollPropagation(box);
-    control.onAdd = () => box;
-    this.legendBox = box;
-    return control;
-  }
-
-  _buildFacilityLegend() {
-    const present = new Set();
-    this.facilities.eachLayer((m) => present.add(m.hmFacility.category));
-    const items = Object.entries(FACILITY_CATEGORIES).filter(([code]) => present.has(code)).map(([, cat]) =>
-      h('span', { class: 'fac-legend-item' },
-        h('span', { class: 'fac-symbol small', style: { background: cat.color }, text: cat.symbol }), cat.label));
-    replace(this.facilityLegend, ...items);
-  }
-
   _updateLegendCounts() {
     const counts = { high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
     for (const id of this.visible) {
@@ -414,9 +381,7 @@ export class HappyMap {
       if (p.overdue) counts.overdue += 1;
     }
     this.counts = counts;
-    for (const level of RISK_LEVELS) this.legendRows[level].textContent = formatCount(counts[level]);
-    this.legendOverdue.textContent = formatCount(counts.overdue);
-    this.legendTotal.textContent = `(지도에 ${formatCount(this.visible.size)}가구)`;
+    this.legend.setCounts(counts, this.visible.size);
   }
 
   /** For tests and diagnostics: counts of drawn points per fill colour. */

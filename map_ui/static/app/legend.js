@@ -1,0 +1,58 @@
+// The map legend: points per risk level and overdue, layer switches, facility symbols.
+
+import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
+import { formatCount, h, replace } from './dom.js';
+import { FACILITY_CATEGORIES, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, RISK_LEVELS } from './vocab.js';
+
+export class Legend {
+  constructor() {
+    const phone = window.matchMedia('(max-width: 720px)').matches;
+    const box = h('details', { class: 'hm-legend', open: !phone, attrs: { 'aria-label': '범례' } });
+    this.rows = {};
+    this.total = h('span', { class: 'legend-total', text: '' });
+    box.append(h('summary', { class: 'legend-title' }, '가구 위험도 ', this.total));
+    for (const level of RISK_LEVELS) {
+      const count = h('span', { class: 'legend-count', text: '0' });
+      this.rows[level] = count;
+      box.append(h('div', { class: 'legend-row', dataset: { level } },
+        h('span', { class: `swatch swatch-${level}`, style: { background: RISK_COLORS[level] } }),
+        h('span', { class: 'legend-label', text: RISK_LABELS[level] }), count));
+    }
+    this.overdue = h('span', { class: 'legend-count', text: '0' });
+    box.append(h('div', { class: 'legend-row', dataset: { level: 'overdue' } },
+      h('span', { class: 'swatch swatch-overdue' }), h('span', { class: 'legend-label', text: OVERDUE_LABEL }),
+      this.overdue));
+    this.tractToggle = h('input', { type: 'checkbox', checked: true, id: 'toggle-tracts' });
+    this.facilityToggle = h('input', { type: 'checkbox', checked: false, id: 'toggle-facilities' });
+    box.append(h('div', { class: 'legend-toggles' },
+      h('label', {}, this.tractToggle, ' 통 위험도 색'),
+      h('label', {}, this.facilityToggle, ' 복지기관')));
+    this.facilityLegend = h('div', { class: 'legend-facilities', hidden: true });
+    box.append(this.facilityLegend);
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    this.box = box;
+    this.control = L.control({ position: 'bottomright' });
+    this.control.onAdd = () => box;
+  }
+
+  addTo(map) {
+    this.control.addTo(map);
+    return this;
+  }
+
+  /** Counts per level (and overdue) of the points on the map. */
+  setCounts(counts, total) {
+    for (const level of RISK_LEVELS) this.rows[level].textContent = formatCount(counts[level]);
+    this.overdue.textContent = formatCount(counts.overdue);
+    this.total.textContent = `(지도에 ${formatCount(total)}가구)`;
+  }
+
+  /** The symbols of the facility categories present on the map. */
+  setFacilityCategories(present) {
+    const items = Object.entries(FACILITY_CATEGORIES).filter(([code]) => present.has(code)).map(([, cat]) =>
+      h('span', { class: 'fac-legend-item' },
+        h('span', { class: 'fac-symbol small', style: { background: cat.color }, text: cat.symbol }), cat.label));
+    replace(this.facilityLegend, ...items);
+  }
+}
