@@ -73,6 +73,7 @@ export class HappyMap {
     this.facilitiesLoaded = false;
     this.tileLayer = null;
     this.selection = null;
+    this.facilityFlag = null;
     this.hoverTip = L.tooltip({ direction: 'top', offset: [0, -6], className: 'hm-point-tip' });
     this.households.on('mouseover', (e) => this._showPointTip(e.layer));
     this.households.on('mouseout', () => this.map.closeTooltip(this.hoverTip));
@@ -100,7 +101,7 @@ export class HappyMap {
     this.markers.clear();
     this.visible.clear();
     this.clearSelection();
-    if (this.facilityFlag) { this.map.removeLayer(this.facilityFlag); this.facilityFlag = null; }
+    this.clearFacilityFlag();
     if (this.tileLayer) { this.map.removeLayer(this.tileLayer); this.tileLayer = null; }
     this.highlightedTract = null;
     this.facilityToggle.checked = false;
@@ -278,14 +279,8 @@ export class HappyMap {
   focusHousehold(id, lat, lon) {
     const zoom = Math.max(this.map.getZoom(), 17);
     this.select(id, lat, lon);
-    // The household panel covers part of the map (right side, or bottom on a phone): centre the point in
-    // the part still visible.
-    const inset = this.insets ? this.insets() : { right: 0, bottom: 0 };
-    let target = L.latLng(lat, lon);
-    if (inset.right || inset.bottom) {
-      target = this.map.unproject(this.map.project(target, zoom).add([inset.right / 2, inset.bottom / 2]), zoom);
-    }
-    this.map.flyTo(target, zoom, { duration: 0.5 });
+    // The household panel covers part of the map (right side, or bottom on a phone).
+    this.flyToVisible(lat, lon, zoom);
   }
 
   /** Ring a household on the map without moving it. */
@@ -362,15 +357,32 @@ export class HappyMap {
 
   /** A temporary mark for one facility (from the household panel's nearby list). */
   flagFacility(f) {
-    if (this.facilityFlag) this.map.removeLayer(this.facilityFlag);
+    this.clearFacilityFlag();
     const cat = FACILITY_CATEGORIES[f.category] || FACILITY_CATEGORIES.other;
     const icon = L.divIcon({
       html: h('span', { class: 'fac-symbol fac-flag', style: { background: cat.color }, text: cat.symbol }),
       className: 'hm-facility', iconSize: [26, 26], iconAnchor: [13, 13],
     });
     this.facilityFlag = L.marker([f.lat, f.lon], { icon, keyboard: false, zIndexOffset: 1000 }).addTo(this.map);
-    this.facilityFlag.bindTooltip(h('strong', { text: f.name || '' }), { direction: 'top', offset: [0, -10] }).openTooltip();
-    this.map.flyTo([f.lat, f.lon], Math.max(this.map.getZoom(), 16), { duration: 0.5 });
+    this.facilityFlag.bindTooltip(h('div', { class: 'tip' },
+      h('strong', { text: f.name || '' }), h('div', { text: f.category_label || cat.label })),
+    { direction: 'top', offset: [0, -10] }).openTooltip();
+    this.flyToVisible(f.lat, f.lon, Math.max(this.map.getZoom(), 16));
+  }
+
+  clearFacilityFlag() {
+    if (this.facilityFlag) this.map.removeLayer(this.facilityFlag);
+    this.facilityFlag = null;
+  }
+
+  /** Fly so that a place lands in the middle of the part of the map the household panel does not cover. */
+  flyToVisible(lat, lon, zoom) {
+    const inset = this.insets ? this.insets() : { right: 0, bottom: 0 };
+    let target = L.latLng(lat, lon);
+    if (inset.right || inset.bottom) {
+      target = this.map.unproject(this.map.project(target, zoom).add([inset.right / 2, inset.bottom / 2]), zoom);
+    }
+    this.map.flyTo(target, zoom, { duration: 0.5 });
   }
 
   _updateLegendCounts() {

@@ -2,11 +2,12 @@
 // facilities, and the visit form. Everything from data is inserted as text.
 
 import { api } from './api.js';
-import { formatDate, formatDateTime, formatDistance, h, replace } from './dom.js';
+import { formatDate, formatDateTime, h, replace } from './dom.js';
+import { NearbyFacilities } from './nearby.js';
 import { visitForm } from './visitform.js';
 import {
-  CLOSE_REASONS, CONTACT_TYPES, FACILITY_CATEGORIES, INDICATORS, NEEDS, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS,
-  SERVICE_STATUSES, SERVICE_TYPES, VISITOR_TYPES, label,
+  CLOSE_REASONS, CONTACT_TYPES, INDICATORS, NEEDS, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, SERVICE_STATUSES,
+  SERVICE_TYPES, VISITOR_TYPES, label,
 } from './vocab.js';
 
 const STAFF = new Set(['admin', 'district_staff', 'dong_staff']);
@@ -60,6 +61,7 @@ export class HouseholdPanel {
 
   close() {
     this.generation += 1;
+    this.map.clearFacilityFlag();
     this.current = null;
     this.root.hidden = true;
     replace(this.root);
@@ -69,6 +71,7 @@ export class HouseholdPanel {
   /** Show a household: `hh` may be a list item already fetched, else it is fetched by id. */
   async open(id, hh = null) {
     const gen = ++this.generation;
+    if (!this.current || this.current.id !== id) this.map.clearFacilityFlag();
     this.root.hidden = false;
     document.body.classList.add('panel-open');
     if (!hh) {
@@ -142,7 +145,11 @@ export class HouseholdPanel {
 
     const visits = h('div', { class: 'visits' }, h('p', { class: 'loading', text: '불러오는 중…' }));
     const services = h('div', { class: 'services' }, h('p', { class: 'loading', text: '불러오는 중…' }));
-    const nearby = h('div', { class: 'nearby' }, h('p', { class: 'loading', text: '불러오는 중…' }));
+    const nearby = new NearbyFacilities(hh, {
+      map: this.map, canRefer: staff,
+      isCurrent: () => gen === this.generation,
+      onReferred: () => this._loadServices(hh.id, services, gen, nearby),
+    });
     replace(this.root,
       this._header(hh), swatch,
       h('div', { class: 'panel-body' },
@@ -152,11 +159,11 @@ export class HouseholdPanel {
         section('욕구', chips(hh.needs, NEEDS) || empty('기록된 욕구가 없습니다.')),
         section('방문 이력', visits),
         section('서비스 연계', services),
-        section('주변 복지기관', nearby)));
+        section('가까운 기관', nearby.el)));
     this.root.scrollTop = 0;
     this._loadVisits(hh.id, visits, gen);
-    this._loadServices(hh.id, services, gen);
-    this._loadNearby(hh.id, nearby, gen);
+    this._loadServices(hh.id, services, gen, nearby);
+    nearby.load();
   }
 
   _unmaskForm(hh) {
@@ -210,9 +217,11 @@ export class HouseholdPanel {
       if (gen !== this.generation) return;
       const items = Array.isArray(data) ? data : (data && data.items) || [];
       replace(el, items.length ? render(items) : empty(texts.none));
+      return items;
     } catch (err) {
       if (gen !== this.generation) return;
       replace(el, empty(err.missing ? texts.missing : `${texts.failed}: ${err.message}`));
+      return null;
     }
   }
 
@@ -234,31 +243,18 @@ export class HouseholdPanel {
       })), { none: '아직 방문 기록이 없습니다.', missing: '방문 이력 기능이 아직 준비되지 않았습니다.', failed: '방문 이력을 불러오지 못했습니다' });
   }
 
-  _loadServices(id, el, gen) {
-    return this._section(el, gen, `/households/${id}/services`, null, (items) => h('ul', { class: 'service-list' },
-      items.map((s) => h('li', {},
-        h('strong', { text: label(SERVICE_TYPES, s.type) }),
-        h('span', { class: 'service-status', text: ` · ${label(SERVICE_STATUSES, s.status)}` }),
-        s.facility_name ? h('div', { text: s.facility_name }) : null,
+  async _loadServices(id, el, gen, nearby = null) {
+    const items = await this._section(el, gen, `/households/${id}/services`, null, (list) => h('ul', { class: 'service-list' },
+      list.map((s) => h('li', { class: 'service-item', dataset: { type: s.type, facilityId: s.facility_id ?? '' } },
+        h('div', { class: 'service-head' },
+          h('strong', { text: label(SERVICE_TYPES, s.type) }),
+          h('span', { class: `service-status status-${s.status}`, text: label(SERVICE_STATUSES, s.status) })),
+        s.facility_name ? h('div', { class: 'service-facility', text: s.facility_name }) : null,
+        s.need ? h('div', { class: 'service-need', text: `욕구: ${label(NEEDS, s.need)}` }) : null,
         s.note ? h('div', { class: 'service-note', text: s.note }) : null,
-        s.created_at ? h('div', { class: 'service-date', text: formatDateTime(s.created_at) }) : null))),
+        s.created_at ? h('div', { class: 'service-date', text: `${formatDateTime(s.created_at)}${s.created_by ? ` · ${s.created_by}` : ''}` }) : null))),
     { none: '연계된 서비스가 없습니다.', missing: '서비스 연계 기능이 아직 준비되지 않았습니다.', failed: '서비스 연계를 불러오지 못했습니다' });
-  }
-
-  _loadNearby(id, el, gen) {
-    return this._section(el, gen, `/households/${id}/nearby-facilities`, { limit: 8 }, (items) => h('ul', { class: 'nearby-list' },
-      items.map((f) => {
-        const cat = FACILITY_CATEGORIES[f.category] || FACILITY_CATEGORIES.other;
-        const li = h('li', { attrs: { tabindex: '0', role: 'button' } },
-          h('span', { class: 'fac-symbol small', style: { background: cat.color }, text: cat.symbol }),
-          h('span', { class: 'nearby-name', text: f.name || '' }),
-          h('span', { class: 'nearby-meta', text: ` ${cat.label} · ${formatDistance(f.distance_m)}${f.accepting_referrals === false ? ' · 의뢰 중단' : ''}` }),
-          f.phone ? h('div', { class: 'nearby-phone', text: f.phone }) : null);
-        if (Number.isFinite(f.lat) && Number.isFinite(f.lon)) {
-          li.addEventListener('click', () => this.map.flagFacility(f));
-          li.addEventListener('keydown', (e) => { if (e.key === 'Enter') this.map.flagFacility(f); });
-        }
-        return li;
-      })), { none: '주변에 등록된 복지기관이 없습니다.', missing: '주변 기관 찾기 기능이 아직 준비되지 않았습니다.', failed: '주변 기관을 불러오지 못했습니다' });
+    if (items && nearby && gen === this.generation) nearby.setLinks(items);
+    return items;
   }
 }
