@@ -111,7 +111,8 @@ def test_nearby_facilities_list_and_referral(page, live_server, shots):
     expect(flag).to_have_text(re.compile(r"^\S$"))
     expect(page.locator(".leaflet-tooltip-pane")).to_contain_text(target["name"])
     flagged = page.evaluate("""() => { let ll = null; window.__happymap.map.eachLayer(l => {
-      if (l.getIcon && l.getElement && l.getElement() && l.getElement().querySelector('.fac-flag')) ll = l.getLatLng(); });
+      const el = l.getIcon && l.getElement && l.getElement();
+      if (el && el.querySelector('.fac-flag')) ll = l.getLatLng(); });
       return ll && [ll.lng, ll.lat]; }""")
     assert flagged == pytest.approx([target["lon"], target["lat"]], abs=1e-6)
 
