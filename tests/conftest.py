@@ -1,8 +1,11 @@
 """Shared fixtures: a throwaway PostGIS for the whole run, a migrated and seeded template database,
 per-test transactions rolled back afterwards, and HTTP clients signed in as each demo role."""
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -12,17 +15,22 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import clock, get_settings
 from app.db import get_engine, get_session
 from app.dev.pgcluster import Cluster, drop_database, free_port, prepare_database
+from app.routing import api_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ROLE = "happymap_app"
 DEMO_PASSWORD = "happymap-test-2026"
 TEMPLATE = "happymap_template"
 ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps dialling out, and this machine has no internet.
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 class Server:
@@ -179,3 +187,57 @@ def artifacts() -> Path:
 
 def today() -> date:
     return get_settings().today()
+
+
+@contextmanager
+def serve_app(pg_server: Server, template: str):
+    """The real app under uvicorn in a background thread, on its own fresh copy of the seeded database.
+
+    Yields (base_url, sessionmaker). Sessions are bound to that database through a dependency override,
+    so the DATABASE_URL other tests put in the environment cannot redirect the server.
+    """
+    import uvicorn
+
+    from app import ui_config
+    from app.main import create_app
+
+    db_url = fresh_database(pg_server, template)
+    engine = create_engine(db_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+
+    def own_session():
+        with factory() as s:
+            yield s
+
+    application = create_app()
+    if not any(r.path == "/api/v1/ui-config" for r in api_routes(application)):
+        application.include_router(ui_config.router)
+    application.dependency_overrides[get_session] = own_session
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "live server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}", factory
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        engine.dispose()
+        drop_database(pg_server.admin_url, make_url(db_url).database)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole run (Playwright's sync API allows one driver per thread)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()

@@ -215,9 +215,7 @@ def test_dong_atlas(client, dong01, session, artifacts):
 
 
 @pytest.mark.browser
-def test_offline_html_shows_every_marker(client, dong01, session, artifacts):
-    from playwright.sync_api import sync_playwright
-
+def test_offline_html_shows_every_marker(client, dong01, session, artifacts, browser):
     headers, _, tract = dong01
     response = client.get(f"/api/v1/print/tracts/{tract['id']}.html", params={"purpose": PURPOSE},
                           headers=headers)
@@ -238,35 +236,29 @@ def test_offline_html_shows_every_marker(client, dong01, session, artifacts):
     path.write_text(html, encoding="utf-8")
 
     outside, errors = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        try:
-            context = browser.new_context(viewport={"width": 412, "height": 860})
-            context.set_offline(True)
+    context = browser.new_context(viewport={"width": 412, "height": 860})
+    context.set_offline(True)
 
-            def guard(route):
-                if route.request.url.startswith(("file:", "data:")):
-                    return route.continue_()
-                outside.append(route.request.url)
-                return route.abort()
+    def guard(route):
+        if route.request.url.startswith(("file:", "data:")):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
 
-            context.route("**/*", guard)
-            page = context.new_page()
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            page.wait_for_selector(".hm-marker")
-            markers = page.locator(".leaflet-marker-icon.hm-marker").count()
-            rows = page.locator("#round-rows tr").count()
-            numbers = page.locator(".hm-marker text").all_text_contents()
-            frame = page.locator(".folium-map").bounding_box()
-            boxes = [m.bounding_box() for m in page.locator(".hm-marker").all()]
-            page.screenshot(path=str(artifacts / "print_tract_offline.png"))
-            page.locator(".hm-marker").first.click()
-            popup = page.locator(".leaflet-popup-content").inner_text()
-        finally:
-            browser.close()
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    page.wait_for_selector(".hm-marker")
+    markers = page.locator(".leaflet-marker-icon.hm-marker").count()
+    rows = page.locator("#round-rows tr").count()
+    numbers = page.locator(".hm-marker text").all_text_contents()
+    frame = page.locator(".folium-map").bounding_box()
+    boxes = [m.bounding_box() for m in page.locator(".hm-marker").all()]
+    page.screenshot(path=str(artifacts / "print_tract_offline.png"))
+    page.locator(".hm-marker").first.click()
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    context.close()
     assert not errors, errors
     assert not outside, outside
     assert markers == len(households) == rows

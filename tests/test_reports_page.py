@@ -1,67 +1,29 @@
 """The /report page in headless Chromium at 360 px: sign in, use my location, file, see the receipt and
 later the status. Its own live uvicorn on a fresh database copy (the UI helper owns tests/browser/)."""
 import re
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
-from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from playwright.sync_api import expect
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from app.db import get_session
-from app.dev.pgcluster import drop_database, free_port
 from app.tracts.models import Dong
-from tests.conftest import DEMO_PASSWORD, fresh_database
+from tests.conftest import DEMO_PASSWORD, serve_app
 
 pytestmark = pytest.mark.browser
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="module")
-def server(pg_server, seeded_template, tmp_path_factory) -> Iterator[tuple[str, sessionmaker]]:
-    from app.main import create_app
-
-    db_url = fresh_database(pg_server, seeded_template)
-    engine = create_engine(db_url, pool_size=5, pool_pre_ping=True)
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
-
-    def own_session():
-        with factory() as session:
-            yield session
-
-    app = create_app()
-    app.dependency_overrides[get_session] = own_session
-    port = free_port()
-    live = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=live.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not live.started:
-        assert thread.is_alive() and time.monotonic() < deadline
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", factory
-    finally:
-        live.should_exit = True
-        thread.join(timeout=15)
-        engine.dispose()
-        drop_database(pg_server.admin_url, make_url(db_url).database)
+def server(pg_server, seeded_template) -> Iterator[tuple[str, sessionmaker]]:
+    with serve_app(pg_server, seeded_template) as live:
+        yield live
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+@pytest.fixture
+def chromium(browser):
+    return browser
 
 
 def test_report_form_on_a_phone(server, chromium):

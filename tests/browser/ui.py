@@ -8,11 +8,7 @@ import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
-from tests.conftest import DEMO_PASSWORD
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD  # noqa: F401  (re-exported for the tests)
 RISK_HEX = {"high": "#E53935", "medium": "#FB8C00", "low": "#1E88E5", "unvisited": "#FFFFFF"}
 DESKTOP = {"width": 1366, "height": 850}
 
