@@ -145,8 +145,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 404 and _is_api(request):
             return Response(status_code=404)  # no route and no record look the same
-        korean = {404: "찾을 수 없습니다.", 405: "허용되지 않는 메서드입니다.", 401: "로그인이 필요합니다.",
-                  403: "권한이 없습니다."}
+        korean = {400: "요청 본문을 해석할 수 없습니다. JSON 형식과 UTF-8 인코딩을 확인하세요.",
+                  404: "찾을 수 없습니다.", 405: "허용되지 않는 메서드입니다.", 401: "로그인이 필요합니다.",
+                  403: "권한이 없습니다.", 413: "요청 본문이 너무 큽니다.", 415: "지원하지 않는 본문 형식입니다."}
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else korean.get(
             exc.status_code, exc.detail)
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))

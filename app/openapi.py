@@ -33,6 +33,7 @@ COMMON = {
     "503": {"description": "접속기록을 남길 수 없어 개인정보를 제공하지 않습니다", "content": _ERR},
 }
 WRITE_EXTRA = {"409": {"description": "다른 사용자가 먼저 수정했거나 상태가 맞지 않습니다", "content": _ERR}}
+BODY_EXTRA = {"400": {"description": "본문을 해석할 수 없습니다 (JSON·UTF-8)", "content": _ERR}}
 PUBLIC_API = {"/api/v1/auth/token"}
 
 
@@ -44,6 +45,10 @@ def _patch(schema: dict[str, Any]) -> dict[str, Any]:
     components.pop("ValidationError", None)
     for path, item in schema.get("paths", {}).items():
         if not path.startswith("/api/v1/"):
+            for operation in item.values():  # the shared handler answers validation errors everywhere
+                responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                if "HTTPValidationError" in str(responses.get("422", "")):
+                    responses["422"] = COMMON["422"]
             continue
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -54,6 +59,8 @@ def _patch(schema: dict[str, Any]) -> dict[str, Any]:
                 wanted = {k: v for k, v in COMMON.items() if k in ("401", "413", "422")}
             if method in ("post", "patch", "put", "delete"):
                 wanted |= WRITE_EXTRA
+            if "requestBody" in operation:
+                wanted |= BODY_EXTRA
             for code, response in wanted.items():
                 if code == "422" and code in responses and "HTTPValidationError" not in str(responses[code]):
                     responses[code] = _either(responses[code], response)  # a route's own 422 body, or ours

@@ -1,4 +1,6 @@
 """The gate every signed-in request passes: the matrix decides role and scope before the route runs."""
+import re
+
 from fastapi import Request
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,15 @@ from app.errors import Forbidden, NotFound
 
 NOT_IN_MATRIX = "권한표(app/auth/permissions.py)에 없는 기능이라 거부합니다."
 INT32_MAX = 2**31 - 1
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _integer(raw) -> int | None:
+    """The integer a parameter spells (huge ones capped, still out of range), or None."""
+    text = str(raw)
+    if not _INTEGER.fullmatch(text):
+        return None
+    return int(text) if len(text) <= 12 else (-1 if text.startswith("-") else 1) * 10**12
 
 
 def _raw_param(request: Request, name: str) -> str | None:
@@ -29,16 +40,17 @@ def authorize(request: Request, session: Session, principal: Principal) -> Opera
         raise Forbidden(NOT_IN_MATRIX)
     if not op.allows_role(principal.role):
         raise Forbidden()
+    for name, raw in request.path_params.items():
+        value = _integer(raw) if name.endswith("_id") else None
+        if value is not None and not -INT32_MAX - 1 <= value <= INT32_MAX:
+            raise NotFound()  # no record has such an id (every key is a 32-bit integer); the database is spared
     granted = op.scopes_for(principal.role)
     if granted == EVERYWHERE:
         return op
     for name, kind in record_params(op).items():
-        raw = _raw_param(request, name)
-        if raw is None or not raw.isdigit():
-            continue  # absent, or malformed: the route's own validation answers
-        record_id = int(raw)
-        if not 1 <= record_id <= INT32_MAX:
-            continue
+        record_id = _integer(_raw_param(request, name))
+        if record_id is None or not 1 <= record_id <= INT32_MAX:
+            continue  # absent, malformed or impossible: the route's own validation answers
         found = record_scopes(session, principal, kind, record_id)
         if not found or not (found & granted):
             raise NotFound()  # outside the caller's scope looks exactly like a missing record

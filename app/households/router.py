@@ -1,7 +1,7 @@
 """Household HTTP routes: parse, call the service, shape the answer."""
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from app.deps import BBoxDep, CurrentUser, PageDep, SessionDep
 from app.errors import InvalidInput
@@ -13,6 +13,7 @@ from app.vocab import NEEDS
 router = APIRouter(prefix="/api/v1", tags=["households"])
 GEOJSON = "application/geo+json"
 NO_STORE = {"Cache-Control": "no-store"}
+HouseholdId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _resource(request: Request) -> str:
@@ -86,14 +87,14 @@ def lookup_rrn(request: Request, body: RrnLookup, principal: CurrentUser, sessio
 
 
 @router.get("/households/{household_id}", response_model=HouseholdRead)
-def get_household(request: Request, response: Response, household_id: int, principal: CurrentUser,
+def get_household(request: Request, response: Response, household_id: HouseholdId, principal: CurrentUser,
                   session: SessionDep):
     response.headers.update(NO_STORE)
     return service.get(session, principal, household_id, _resource(request))
 
 
 @router.post("/households/{household_id}/unmask", response_model=HouseholdRead)
-def unmask_household(request: Request, response: Response, household_id: int, body: UnmaskRequest,
+def unmask_household(request: Request, response: Response, household_id: HouseholdId, body: UnmaskRequest,
                      principal: CurrentUser, session: SessionDep):
     """Full name and phone for staff, recorded with its purpose."""
     response.headers.update(NO_STORE)
@@ -101,7 +102,7 @@ def unmask_household(request: Request, response: Response, household_id: int, bo
 
 
 @router.patch("/households/{household_id}", response_model=HouseholdRead)
-def update_household(request: Request, response: Response, household_id: int, body: HouseholdUpdate,
+def update_household(request: Request, response: Response, household_id: HouseholdId, body: HouseholdUpdate,
                      principal: CurrentUser, session: SessionDep,
                      if_match: Annotated[str | None, Header()] = None):
     """Edit with optimistic locking: send the version you read (body or If-Match); stale → 409."""
@@ -110,7 +111,7 @@ def update_household(request: Request, response: Response, household_id: int, bo
 
 
 @router.post("/households/{household_id}/close", response_model=HouseholdRead)
-def close_household(request: Request, response: Response, household_id: int, body: HouseholdClose,
+def close_household(request: Request, response: Response, household_id: HouseholdId, body: HouseholdClose,
                     principal: CurrentUser, session: SessionDep,
                     if_match: Annotated[str | None, Header()] = None):
     response.headers.update(NO_STORE)
