@@ -189,13 +189,14 @@ def iter_routes(app) -> Iterator[tuple[str, str, object]]:
 
 def matrix_markdown() -> str:
     """The matrix as a markdown table (roles across, operations down, allowed scopes in each cell)."""
-    short = {OWN: "자기 동", OTHER: "다른 동", REFERRED: "연계"}
+    own = {"tongjang": "자기 동·통·자기 신고", "partner": "자기 신고"}
     head = "| 작업 | " + " | ".join(ROLES) + " |\n|---|" + "---|" * len(ROLES) + "\n"
     rows = []
     for op in _OPS:
         cells = []
         for role in ROLES:
             scopes = op.scopes_for(role)
+            short = {OWN: own.get(role, "자기 동"), OTHER: "다른 동", REFERRED: "연계받은 가구"}
             if not scopes:
                 cells.append("✗")
             elif scopes == EVERYWHERE:
