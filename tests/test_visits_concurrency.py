@@ -21,7 +21,7 @@ from app.visits.schemas import VisitCreate
 @pytest.fixture
 def scratch_engine(pg_server, seeded_template):
     """A database of its own (copied from the seeded template) where commits are real."""
-    from conftest import fresh_database
+    from tests.conftest import fresh_database
 
     url = fresh_database(pg_server, seeded_template)
     engine = create_engine(url)
