@@ -22,6 +22,11 @@ export class Legend {
     box.append(h('div', { class: 'legend-row', dataset: { level: 'overdue' } },
       h('span', { class: 'swatch swatch-overdue' }), h('span', { class: 'legend-label', text: OVERDUE_LABEL }),
       this.overdue));
+    this.reportCount = h('span', { class: 'legend-count', text: '0' });
+    this.reportRow = h('div', { class: 'legend-row legend-reports', dataset: { level: 'report' }, hidden: true },
+      h('span', { class: 'report-diamond small', attrs: { 'aria-hidden': 'true' } }),
+      h('span', { class: 'legend-label', text: '사각지대 신고' }), this.reportCount);
+    box.append(this.reportRow);
     this.tractToggle = h('input', { type: 'checkbox', checked: true, id: 'toggle-tracts' });
     this.facilityToggle = h('input', { type: 'checkbox', checked: false, id: 'toggle-facilities' });
     box.append(h('div', { class: 'legend-toggles' },
@@ -46,6 +51,15 @@ export class Legend {
     for (const level of RISK_LEVELS) this.rows[level].textContent = formatCount(counts[level]);
     this.overdue.textContent = formatCount(counts.overdue);
     this.total.textContent = `(지도에 ${formatCount(total)}가구)`;
+  }
+
+  /** How many report diamonds are on the map (shown while the 신고 tab is open). */
+  setReportCount(n) {
+    this.reportCount.textContent = formatCount(n);
+  }
+
+  showReports(on) {
+    this.reportRow.hidden = !on;
   }
 
   /** The symbols of the facility categories present on the map. */

@@ -6,7 +6,7 @@ import { PAGE_SIZE, listParams } from './state.js';
 import { NEEDS, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, RISK_LEVELS, SORTS, label } from './vocab.js';
 
 /** One list row for a household (all data as text nodes). */
-export function householdRow(hh, { pinned = false } = {}) {
+export function householdRow(hh, { pinned = false, note = '지도에서 선택한 가구 (현재 페이지 밖)' } = {}) {
   const swatch = h('span', {
     class: `swatch swatch-${hh.risk_level}`, style: { background: hh.color || RISK_COLORS[hh.risk_level] },
     attrs: { 'aria-hidden': 'true' },
@@ -21,7 +21,7 @@ export function householdRow(hh, { pinned = false } = {}) {
     class: `hh-row${pinned ? ' pinned' : ''}`, dataset: { id: String(hh.id), level: hh.risk_level },
     attrs: { tabindex: '0', role: 'button', 'aria-label': `가구 ${hh.id} 열기` },
   },
-  pinned ? h('div', { class: 'pinned-note', text: '지도에서 선택한 가구 (현재 페이지 밖)' }) : null,
+  pinned ? h('div', { class: 'pinned-note', text: note }) : null,
   h('div', { class: 'row-top' }, swatch, h('span', { class: 'row-name', text: hh.head_name || '' }), badges),
   h('div', { class: 'row-address', text: hh.address || '' }),
   h('div', { class: 'row-meta', text: [visit, due].filter(Boolean).join(' · ') }),
@@ -54,6 +54,7 @@ export class HouseholdList {
     this.items = [];
     this.total = 0;
     this.pinned = null;
+    this.fresh = []; // households just made from reports, on top of the list until the filters change
     this.selectedId = null;
     this.controller = null;
     this._buildStatic();
@@ -101,11 +102,13 @@ export class HouseholdList {
     const row = e.target.closest('.hh-row');
     if (!row) return;
     const id = Number(row.dataset.id);
-    const hh = (this.pinned && this.pinned.id === id) ? this.pinned : this.items.find((i) => i.id === id);
+    const hh = (this.pinned && this.pinned.id === id) ? this.pinned
+      : this.items.find((i) => i.id === id) || this.fresh.find((i) => i.id === id);
     if (hh) this.onOpen(hh, { fromList: true });
   }
 
   _changed(extra = {}) {
+    this.fresh = [];
     this.onChange({ filters: this.read(), ...extra });
   }
 
@@ -190,7 +193,12 @@ export class HouseholdList {
 
   _render() {
     const rows = [];
-    if (this.pinned && !this.items.some((i) => i.id === this.pinned.id)) rows.push(householdRow(this.pinned, { pinned: true }));
+    const shown = new Set(this.items.map((i) => i.id));
+    for (const hh of this.fresh) {
+      if (!shown.has(hh.id)) rows.push(householdRow(hh, { pinned: true, note: '신고에서 방금 등록한 가구' }));
+      shown.add(hh.id);
+    }
+    if (this.pinned && !shown.has(this.pinned.id)) rows.push(householdRow(this.pinned, { pinned: true }));
     for (const hh of this.items) rows.push(householdRow(hh));
     replace(this.el.list, ...rows);
     const first = this.total ? this.page * PAGE_SIZE + 1 : 0;
@@ -208,7 +216,7 @@ export class HouseholdList {
   /** Highlight a household's row; when it is not on this page, pin it on top (fetched by the caller). */
   select(id, household = null) {
     this.selectedId = id;
-    const onPage = this.items.find((i) => i.id === id);
+    const onPage = this.items.find((i) => i.id === id) || this.fresh.find((i) => i.id === id);
     const changedPin = onPage ? this.pinned !== null : (household && (!this.pinned || this.pinned.id !== id));
     this.pinned = onPage ? null : (household || this.pinned);
     if (changedPin) this._render();
@@ -235,7 +243,14 @@ export class HouseholdList {
     const idx = this.items.findIndex((i) => i.id === hh.id);
     if (idx >= 0) this.items[idx] = hh;
     if (this.pinned && this.pinned.id === hh.id) this.pinned = hh;
+    this.fresh = this.fresh.map((i) => (i.id === hh.id ? hh : i));
     this._render();
+  }
+
+  /** A household just registered from a report: on top of the list at once (no reload), marked as new. */
+  pinNew(hh) {
+    this.fresh = [hh, ...this.fresh.filter((i) => i.id !== hh.id)];
+    if (this.page !== undefined) this._render();
   }
 
   /** No list for this account: filters off, a message instead of rows. */
@@ -254,6 +269,7 @@ export class HouseholdList {
     this.items = [];
     this.total = 0;
     this.pinned = null;
+    this.fresh = [];
     this.selectedId = null;
     replace(this.el.list);
     this.el.count.textContent = '';

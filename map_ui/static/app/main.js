@@ -1,14 +1,18 @@
-// Wiring of the page: sign-in, the map, the filter list and the household panel, kept in step with the URL.
+// Wiring of the page: sign-in, the map, the filter list and the household panel, kept in step with the URL;
+// for staff also the 신고 tab (the triage queue), its markers on the map and the report panel.
 
 import { ApiError, api, login, logout, setExpiredHandler } from './api.js';
 import { h, replace } from './dom.js';
 import { HouseholdList } from './list.js';
 import { HappyMap } from './map.js';
 import { HouseholdPanel } from './panel.js';
+import { ReportPanel } from './reportpanel.js';
+import { ReportQueue, openReportCount } from './reports.js';
 import { emptyFilters, layerParams, parseHash, writeHash } from './state.js';
 import { ROLES } from './vocab.js';
 
 const WHOLE_DISTRICT = new Set(['admin', 'district_staff']);
+const STAFF = new Set(['admin', 'district_staff', 'dong_staff']);
 const $ = (sel) => document.querySelector(sel);
 
 const view = {
@@ -25,15 +29,29 @@ let state = emptyFilters();
 let layerKey = null;
 let layerController = 0;
 let tractsTimer = null;
+let tab = 'households';
 
 const hook = { ready: false, pointsDrawn: false, timings: {}, loads: 0 };
 window.__happymap = hook;
 
-const map = new HappyMap($('#map'), { onHouseholdClick: (id) => selectFromMap(id) });
+const map = new HappyMap($('#map'), { onHouseholdClick: (id) => selectFromMap(id), onReportClick: (id) => openReport(id) });
 map.insets = () => panelInsets();
 const list = new HouseholdList($('#sidebar'), { onChange: (change) => filtersChanged(change), onOpen: (hh) => openFromList(hh) });
 const panel = new HouseholdPanel($('#household-panel'), {
   map, onClose: () => closePanel(), onChanged: (hh) => householdChanged(hh), role: null,
+});
+const queue = new ReportQueue($('#report-queue'), {
+  onOpen: (r) => openReport(r.id, { fromList: true, report: r }),
+  onLoaded: (items) => map.setReports(items),
+});
+const reportPanel = new ReportPanel($('#report-panel'), {
+  map,
+  onClose: () => closeReport(),
+  onChanged: () => reportsChanged(),
+  onConverted: (hh) => reportConverted(hh),
+  onOpenHousehold: (id) => { closeReport(); selectHousehold(id, { fly: true }); },
+  onOpenReport: (id) => openReport(id),
+  onPicking: (on) => picking(on),
 });
 
 Object.assign(hook, {
@@ -44,6 +62,10 @@ Object.assign(hook, {
   describePoint: (id) => map.describePoint(id),
   visibleIds: () => [...map.visible],
   state: () => ({ ...state }),
+  tab: () => tab,
+  reportIds: () => [...map.reportMarkers.keys()],
+  describeReport: (id) => map.describeReport(id),
+  openReportId: () => reportPanel.openId,
 });
 
 function isMobile() {
@@ -52,7 +74,7 @@ function isMobile() {
 
 function panelInsets() {
   if (!document.body.classList.contains('panel-open')) return { right: 0, bottom: 0 };
-  const box = $('#household-panel').getBoundingClientRect();
+  const box = (reportPanel.root.hidden ? $('#household-panel') : reportPanel.root).getBoundingClientRect();
   return isMobile() ? { right: 0, bottom: box.height } : { right: box.width, bottom: 0 };
 }
 
@@ -72,7 +94,13 @@ function signOut(message) {
   layerKey = null;
   layerController += 1;
   panel.close();
+  reportPanel.close();
+  picking(false);
   list.reset();
+  queue.reset();
+  setTab('households');
+  $('#sidebar-tabs').hidden = true;
+  setOpenCount(null);
   map.reset();
   hook.ready = false;
   hook.pointsDrawn = false;
@@ -131,8 +159,17 @@ $('#list-toggle').addEventListener('click', () => {
   const open = !document.body.classList.contains('list-open');
   document.body.classList.toggle('list-open', open);
   $('#list-toggle').setAttribute('aria-expanded', String(open));
-  if (open) closePanel();
+  if (open) { closePanel(); closeReport(); }
 });
+
+$('#tab-households').addEventListener('click', () => setTab('households'));
+$('#tab-reports').addEventListener('click', () => setTab('reports'));
+$('#sidebar-tabs').addEventListener('keydown', (e) => {
+  if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+  setTab(tab === 'households' ? 'reports' : 'households');
+  $(`#tab-${tab}`).focus();
+});
+$('#pick-cancel').addEventListener('click', () => reportPanel.stopPicking());
 
 window.addEventListener('hashchange', () => {
   if (!me) return;
@@ -173,6 +210,9 @@ async function startApp(t0) {
   state = parseHash(window.location.hash);
   const whole = WHOLE_DISTRICT.has(me.role);
   if (state.dong && !whole && !me.dong_ids.includes(state.dong)) state.dong = null;
+  const staff = STAFF.has(me.role);
+  $('#sidebar-tabs').hidden = !staff;
+  if (staff) refreshOpenCount();
   // Everything is requested at once; the points are drawn once the outlines have set the view.
   const tractsLoaded = loadTracts();
   const placed = Promise.all([
@@ -184,6 +224,7 @@ async function startApp(t0) {
     map.setDongs(dongLayer);
     const mine = whole ? dongs.items : dongs.items.filter((d) => me.dong_ids.includes(d.id));
     list.setDongs(mine, true);
+    if (staff) queue.setDongs(mine, whole);
     list.el.dong.options[0].textContent = whole ? '전체 동' : '담당 동 전체';
     list.write(state);
     await loadTractOptions();
@@ -294,6 +335,7 @@ function filtersChanged({ filters, pageDelta, refit, tractsChanged }) {
 }
 
 async function selectHousehold(id, { fly = false, household = null } = {}) {
+  closeReport();
   state = { ...state, h: id };
   writeHash(state);
   map.select(id);
@@ -330,6 +372,90 @@ function closePanel() {
 function householdChanged(hh) {
   map.updateHousehold(hh.id, hh);
   list.updateItem(hh);
+  clearTimeout(tractsTimer);
+  tractsTimer = setTimeout(() => { if (me) loadTracts(); }, 300);
+}
+
+// ---- the 신고 tab: triage queue, report markers, report panel (staff only) ----
+
+/** Show the household list or the report queue; the report markers are on the map only with the queue. */
+function setTab(name) {
+  if (name === 'reports' && (!me || !STAFF.has(me.role))) name = 'households';
+  tab = name;
+  const reports = name === 'reports';
+  $('#households-pane').hidden = reports;
+  $('#report-queue').hidden = !reports;
+  $('#tab-households').setAttribute('aria-selected', String(!reports));
+  $('#tab-reports').setAttribute('aria-selected', String(reports));
+  $('#tab-households').tabIndex = reports ? -1 : 0;
+  $('#tab-reports').tabIndex = reports ? 0 : -1;
+  document.body.classList.toggle('tab-reports', reports);
+  map.showReports(reports);
+  if (reports) {
+    queue.load();
+  } else {
+    closeReport();
+  }
+}
+
+function setOpenCount(n) {
+  const badge = $('#report-open-count');
+  badge.textContent = n ? String(n) : '';
+  badge.hidden = !n;
+  badge.title = n ? `처리 대기 신고 ${n}건` : '';
+  $('#tab-reports').setAttribute('aria-label', n ? `신고 (처리 대기 ${n}건)` : '신고');
+}
+
+async function refreshOpenCount() {
+  const n = await openReportCount();
+  if (me) setOpenCount(n);
+}
+
+async function openReport(id, { fromList = false, report = null } = {}) {
+  if (!me || !STAFF.has(me.role)) return;
+  if (tab !== 'reports') setTab('reports');
+  if (isMobile()) document.body.classList.remove('list-open');
+  if (panel.openId !== null || state.h) closePanel();
+  queue.select(id);
+  map.selectReport(id);
+  const known = report || queue.items.find((r) => r.id === id);
+  if (fromList && known && Number.isFinite(known.lat)) focusReportPlace(known);
+  const full = await reportPanel.open(id);
+  if (full && reportPanel.openId === id && !fromList && Number.isFinite(full.lat) && !map.map.getBounds().contains([full.lat, full.lon])) {
+    focusReportPlace(full);
+  }
+}
+
+function focusReportPlace(r) {
+  // The panel opens at once; wait a frame so the inset it covers is known.
+  requestAnimationFrame(() => map.flyToVisible(r.lat, r.lon, Math.max(map.map.getZoom(), 17)));
+}
+
+function closeReport() {
+  if (reportPanel.root.hidden && reportPanel.openId === null) return;
+  reportPanel.close();
+  picking(false);
+  queue.clearSelection();
+  map.selectReport(null);
+}
+
+/** While the official picks a household's place, the map must be free (on a phone the panel steps aside). */
+function picking(on) {
+  document.body.classList.toggle('picking', on);
+  $('#pick-banner').hidden = !on;
+  if (on) map.map.getContainer().focus({ preventScroll: true });
+}
+
+function reportsChanged() {
+  queue.load();
+  refreshOpenCount();
+}
+
+/** A report became a household: a white point and a pinned row at once, no reload. */
+function reportConverted(hh) {
+  map.ensureHousehold(hh);
+  list.pinNew(hh);
+  reportsChanged();
   clearTimeout(tractsTimer);
   tractsTimer = setTimeout(() => { if (me) loadTracts(); }, 300);
 }

@@ -6,7 +6,7 @@ import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
 import { formatCount, h } from './dom.js';
 import { Legend } from './legend.js';
 import {
-  EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, RISK_LABELS, RISK_LEVELS, label,
+  EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, REPORT_STATUSES, RISK_LABELS, RISK_LEVELS, label,
 } from './vocab.js';
 
 const DRAW_ORDER = { low: 0, unvisited: 1, medium: 2, high: 3 }; // most urgent drawn last, on top
@@ -47,8 +47,9 @@ function nextFrame() {
 }
 
 export class HappyMap {
-  constructor(element, { onHouseholdClick } = {}) {
+  constructor(element, { onHouseholdClick, onReportClick } = {}) {
     this.onHouseholdClick = onHouseholdClick || (() => {});
+    this.onReportClick = onReportClick || (() => {});
     this.map = L.map(element, {
       zoomControl: true, minZoom: 10, maxZoom: 19, zoomSnap: 0.25, attributionControl: true,
       preferCanvas: false,
@@ -63,6 +64,11 @@ export class HappyMap {
     this.tracts = L.featureGroup().addTo(this.map);
     this.households = L.featureGroup().addTo(this.map);
     this.facilities = L.featureGroup();
+    this.reports = L.featureGroup(); // blind-spot reports of the triage queue (staff, 신고 tab)
+    this.reportMarkers = new Map();
+    this.selectedReport = null;
+    this.picking = null; // {onPick, onCancel} while the official clicks a household's place on the map
+    this.pickMarker = null;
     this.markers = new Map(); // id → circleMarker, kept across filter changes
     this.visible = new Set();
     this.dongNames = new Map();
@@ -79,7 +85,12 @@ export class HappyMap {
     this.households.on('mouseout', () => this.map.closeTooltip(this.hoverTip));
     this.households.on('click', (e) => {
       L.DomEvent.stop(e);
-      this.onHouseholdClick(e.layer.hm.id);
+      if (this.picking) this._picked(e.latlng);
+      else this.onHouseholdClick(e.layer.hm.id);
+    });
+    this.map.on('click', (e) => { if (this.picking) this._picked(e.latlng); });
+    this.map.getContainer().addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.picking) { const { onCancel } = this.picking; this.stopPick(); onCancel(); }
     });
     this.map.on('zoom', () => this._restyleAll());
     this.legend = new Legend();
@@ -98,6 +109,10 @@ export class HappyMap {
     this.dongs.clearLayers();
     this.facilities.clearLayers();
     this.facilitiesLoaded = false;
+    this.setReports([]);
+    this.showReports(false);
+    this.stopPick();
+    this.clearPickMarker();
     this.markers.clear();
     this.visible.clear();
     this.clearSelection();
@@ -353,6 +368,96 @@ export class HappyMap {
     } else {
       this.map.removeLayer(this.tracts);
     }
+  }
+
+  /** The reports of the queue's page that have a point: purple diamonds (not a risk colour, not a dot). */
+  setReports(items) {
+    this.reports.clearLayers();
+    this.reportMarkers.clear();
+    for (const r of items || []) {
+      if (!Number.isFinite(r.lat) || !Number.isFinite(r.lon)) continue;
+      const icon = L.divIcon({
+        html: h('span', { class: `report-diamond status-${r.status}${r.needs_location ? ' unplaced' : ''}` }),
+        className: 'hm-report', iconSize: [22, 22], iconAnchor: [11, 11],
+      });
+      const marker = L.marker([r.lat, r.lon], { icon, keyboard: false, title: '', zIndexOffset: 500 });
+      marker.hmReport = { id: r.id, status: r.status, receipt_no: r.receipt_no };
+      marker.bindTooltip(() => h('div', { class: 'tip' },
+        h('strong', { text: `신고 ${r.receipt_no}` }),
+        h('div', { text: `${r.status_label || label(REPORT_STATUSES, r.status)}${r.needs_location ? ' · 위치 확인 필요' : ''}` })),
+      { direction: 'top', offset: [0, -10] });
+      marker.on('click', (e) => {
+        L.DomEvent.stop(e);
+        if (this.picking) this._picked(e.latlng);
+        else this.onReportClick(r.id);
+      });
+      this.reportMarkers.set(r.id, marker);
+      this.reports.addLayer(marker);
+    }
+    this.selectReport(this.selectedReport);
+    this.legend.setReportCount(this.reportMarkers.size);
+  }
+
+  showReports(on) {
+    if (on) {
+      this.reports.addTo(this.map);
+      this.selectReport(this.selectedReport); // re-added markers get new elements
+    } else {
+      this.map.removeLayer(this.reports);
+    }
+    this.legend.showReports(on);
+  }
+
+  /** Mark one report's diamond as chosen (null: none). */
+  selectReport(id) {
+    this.selectedReport = id;
+    for (const [rid, marker] of this.reportMarkers) {
+      const el = marker.getElement();
+      if (el) el.classList.toggle('selected', rid === id);
+      marker.setZIndexOffset(rid === id ? 1500 : 500);
+    }
+  }
+
+  /** Let the official click the map to set a place: `onPick(lon, lat)`, or `onCancel()` on Escape. */
+  startPick(onPick, onCancel = () => {}) {
+    this.picking = { onPick, onCancel };
+    this.map.getContainer().classList.add('hm-picking');
+  }
+
+  stopPick() {
+    this.picking = null;
+    this.map.getContainer().classList.remove('hm-picking');
+  }
+
+  _picked(latlng) {
+    const { onPick } = this.picking;
+    this.stopPick();
+    const wrapped = latlng.wrap();
+    onPick(Number(wrapped.lng.toFixed(7)), Number(wrapped.lat.toFixed(7)));
+  }
+
+  /** The place chosen for a new household: a white dot with a dashed ring (a household still to be made). */
+  setPickMarker(lat, lon) {
+    this.clearPickMarker();
+    const icon = L.divIcon({ html: h('span', { class: 'pick-pin' }), className: 'hm-pick', iconSize: [26, 26], iconAnchor: [13, 13] });
+    this.pickMarker = L.marker([lat, lon], { icon, keyboard: false, interactive: false, zIndexOffset: 2000 }).addTo(this.map);
+    this.pickMarker.bindTooltip(h('span', { text: '새 가구 위치' }), { permanent: true, direction: 'top', offset: [0, -14] }).openTooltip();
+  }
+
+  clearPickMarker() {
+    if (this.pickMarker) this.map.removeLayer(this.pickMarker);
+    this.pickMarker = null;
+  }
+
+  /** For tests: where a report's diamond is on screen. */
+  describeReport(id) {
+    const marker = this.reportMarkers.get(id);
+    if (!marker || !this.map.hasLayer(this.reports)) return null;
+    const pt = this.map.latLngToContainerPoint(marker.getLatLng());
+    const rect = this.map.getContainer().getBoundingClientRect();
+    const el = marker.getElement();
+    return { ...marker.hmReport, x: rect.left + pt.x, y: rect.top + pt.y, lon: marker.getLatLng().lng,
+      lat: marker.getLatLng().lat, selected: !!el && el.classList.contains('selected') };
   }
 
   /** A temporary mark for one facility (from the household panel's nearby list). */

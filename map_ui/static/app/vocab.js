@@ -107,3 +107,11 @@ export function label(table, code) {
   if (entry === undefined) return String(code);
   return typeof entry === 'string' ? entry : entry.label;
 }
+
+// Blind-spot reports (사각지대 발굴 신고): statuses, intake channels, the map marker's colour.
+export const REPORT_STATUSES = { new: '접수', reviewing: '검토중', converted: '가구 등록', dismissed: '종결', duplicate: '중복' };
+export const OPEN_REPORT_STATUSES = ['new', 'reviewing'];
+export const REPORT_CHANNELS = { web: '모바일 신고 화면', api: 'API 등록', kakao: '카카오톡 채널', open311: 'Open311 연계' };
+// Purple: none of the four risk colours, and a diamond, not a facility's square or a household's dot.
+export const REPORT_COLOR = '#8E24AA';
+export const NEEDS_LOCATION = '위치 확인 필요';
