@@ -17,6 +17,11 @@ class Household(Base):
         CheckConstraint("members >= 1 AND members <= 50", name="members"),
         Index("ix_households_dong_risk", "dong_id", "risk_level"),
         Index("ix_households_open_needs", "open_needs", postgresql_using="gin"),
+        # Free-text search (`q`) is a substring match; trigram indexes keep it fast at district scale.
+        Index("ix_households_address_trgm", "address", postgresql_using="gin",
+              postgresql_ops={"address": "gin_trgm_ops"}),
+        Index("ix_households_head_name_trgm", "head_name", postgresql_using="gin",
+              postgresql_ops={"head_name": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
