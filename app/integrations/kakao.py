@@ -213,7 +213,11 @@ def _work(current: _Turn, payload: SkillPayload) -> dict:
         return skill_response(FAILED)
 
 
-@router.post("/skill")
+@router.post("/skill", responses={
+    403: {"description": "스킬 키가 틀림", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}}}},
+    413: {"description": "메시지가 너무 김 (SkillResponse와 detail)", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}}}}})
 async def skill(request: Request, current: Annotated[_Turn, Depends(turn)],
                 key: Annotated[str | None, Query(max_length=200)] = None):
     """Kakao i Open Builder skill: HTTP 200 with a SkillResponse, always (403 for a wrong key, 413 too big)."""

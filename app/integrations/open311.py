@@ -38,6 +38,19 @@ CHANNEL = "open311"  # only requests filed here are Open311 service requests; ot
 MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 CLOSED = ("converted", "dismissed", "duplicate")
+# What these routes answer, for the OpenAPI document: JSON or XML by the path's .json/.xml; errors are the
+# spec's list of {code, description} in the same format.
+_ERROR_LIST = {"type": "array", "items": {"type": "object", "required": ["code", "description"],
+                                           "properties": {"code": {"type": "integer"},
+                                                          "description": {"type": "string"}}}}
+_ERROR_BODY = {"application/json": {"schema": _ERROR_LIST}, "text/xml": {"schema": {"type": "string"}}}
+OPEN311_DOC = {
+    200: {"description": "GeoReport v2 응답 (JSON 또는 XML)",
+          "content": {"application/json": {"schema": {}}, "text/xml": {"schema": {"type": "string"}}}},
+    **{code: {"description": text, "content": _ERROR_BODY} for code, text in (
+        (400, "형식·본문·조건 오류"), (403, "api_key 또는 관할 오류"), (404, "없는 서비스·요청·토큰"),
+        (413, "본문이 너무 큼"), (429, "요청이 너무 잦음"))},
+}
 URGENT_NOTICE = "생명이 위급한 상황이면 112·119에 먼저 신고해 주세요. 이 신고는 동 주민센터가 확인합니다."
 NOTICE = "동 주민센터가 확인합니다. 급한 경우 보건복지상담센터(129)로 연락해 주세요."
 
@@ -313,7 +326,7 @@ def _guard(handler):
     return wrapped
 
 
-@router.get("/discovery.{fmt}")
+@router.get("/discovery.{fmt}", response_class=Response, responses=OPEN311_DOC)
 def discovery(request: Request, fmt: str):
     """Where this GeoReport v2 endpoint is and which formats it speaks."""
     def build(f: str):
@@ -326,7 +339,7 @@ def discovery(request: Request, fmt: str):
     return _guard(build)(fmt)
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", response_class=Response, responses=OPEN311_DOC)
 def services(request: Request, fmt: str):
     """One service per report category, with Korean names."""
     def build(f: str):
@@ -335,7 +348,7 @@ def services(request: Request, fmt: str):
     return _guard(build)(fmt)
 
 
-@router.get("/services/{service_code}.{fmt}")
+@router.get("/services/{service_code}.{fmt}", response_class=Response, responses=OPEN311_DOC)
 def service_definition(request: Request, service_code: str, fmt: str):
     """The attributes a request of this service may carry."""
     def build(f: str):
@@ -347,7 +360,7 @@ def service_definition(request: Request, service_code: str, fmt: str):
     return _guard(build)(fmt)
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", response_class=Response, responses=OPEN311_DOC)
 def list_requests(request: Request, fmt: str, session: SessionDep):
     """Requests by id list, or by service_code, start_date/end_date (≤ 90 days) and status."""
     def build(f: str):
@@ -357,7 +370,7 @@ def list_requests(request: Request, fmt: str, session: SessionDep):
     return _guard(build)(fmt)
 
 
-@router.get("/requests/{service_request_id}.{fmt}")
+@router.get("/requests/{service_request_id}.{fmt}", response_class=Response, responses=OPEN311_DOC)
 def get_request(request: Request, service_request_id: str, fmt: str, session: SessionDep):
     """One request, as a list of one (the spec's shape in both formats)."""
     def build(f: str):
@@ -367,7 +380,7 @@ def get_request(request: Request, service_request_id: str, fmt: str, session: Se
     return _guard(build)(fmt)
 
 
-@router.get("/tokens/{token}.{fmt}")
+@router.get("/tokens/{token}.{fmt}", response_class=Response, responses=OPEN311_DOC)
 def get_token(request: Request, token: str, fmt: str, session: SessionDep):
     """Requests are created at once, so a token is the request id itself."""
     def build(f: str):
@@ -381,7 +394,7 @@ def get_token(request: Request, token: str, fmt: str, session: SessionDep):
     return _guard(build)(fmt)
 
 
-@router.post("/requests.{fmt}")
+@router.post("/requests.{fmt}", response_class=Response, responses=OPEN311_DOC)
 async def post_request(request: Request, fmt: str, session: SessionDep):
     """Create a request from a form-encoded body with api_key (rate-limited per key, 413 when too big)."""
     out = fmt if fmt in FORMATS else "json"
