@@ -214,6 +214,19 @@ def test_app_role_cannot_change_or_delete_access_records(db_engine, session):
             conn.rollback()
 
 
+def test_app_role_cannot_rewrite_the_permission_history(db_engine, session):
+    from app.auth import service as auth_service
+
+    auth_service.unlock_user(session, "dong01", actor="test")  # one history row at least
+    for statement in ("UPDATE permission_events SET detail = 'nothing happened'", "DELETE FROM permission_events",
+                      "TRUNCATE permission_events CASCADE"):
+        with db_engine.connect() as conn:
+            with pytest.raises(DBAPIError) as failure:
+                conn.execute(text(statement))
+            assert "permission denied" in str(failure.value).lower()
+            conn.rollback()
+
+
 def test_record_hash_covers_every_field():
     row = {"id": 7, "at": datetime(2026, 11, 3, 9, 0, tzinfo=SEOUL), "user_id": 3, "username": "dong01",
            "role": "dong_staff", "client_ip": "10.0.0.1", "action": "read", "resource": "GET /x",
