@@ -230,7 +230,7 @@ def test_out_of_scope_looks_exactly_like_missing(client, as_user, world):
     unknown_path = client.get("/api/v1/no-such-thing", headers=headers)
     for r in (hidden, missing, unknown_path):
         assert r.status_code == 404 and r.content == b"" and "content-type" not in r.headers
-    assert dict(hidden.headers) .keys() == dict(missing.headers).keys()
+    assert dict(hidden.headers).keys() == dict(missing.headers).keys()
 
 
 def test_partner_sees_only_referred_households_masked_and_cut_to_the_dong(client, as_user, session, world):

@@ -119,7 +119,8 @@ def test_rrn_is_encrypted_and_found_by_keyed_hash(client, as_user, session, rrn_
                                          hashlib.sha256).hexdigest()
     again = _new_household(client, headers, point, rrn=_digits(NUMBERS[0]))  # same number, no hyphen
     assert session.get(Household, again["id"]).rrn_ciphertext != h.rrn_ciphertext  # fresh nonce each time
-    found = client.post("/api/v1/households/lookup-rrn", headers=headers, json={"rrn": NUMBERS[0], "purpose": "중복 확인"})
+    found = client.post("/api/v1/households/lookup-rrn", headers=headers,
+                        json={"rrn": NUMBERS[0], "purpose": "중복 확인"})
     assert found.status_code == 200 and found.json() == {"household_ids": sorted([created["id"], again["id"]])}
     record = session.execute(select(AccessRecord).order_by(AccessRecord.id.desc()).limit(1)).scalar_one()
     assert record.action == "lookup" and sorted(record.household_ids) == sorted([created["id"], again["id"]])

@@ -42,7 +42,8 @@ def _grant(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     with session_factory()() as session:
         removed = service.revoke_dong(session, args.username, args.dong, actor=_actor(args))
-    print(f"{args.username}의 동 {args.dong} 권한을 " + ("회수했습니다." if removed else "원래 가지고 있지 않았습니다."))
+    outcome = "회수했습니다." if removed else "원래 가지고 있지 않았습니다."
+    print(f"{args.username}의 동 {args.dong} 권한을 {outcome}")
     return 0
 
 
