@@ -3,7 +3,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import ARRAY, String, cast, func, select
+from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session
 
 from app.access import service as access
@@ -79,7 +80,7 @@ def _households(session: Session, principal: Principal, tract_ids: Sequence[int]
     if options.risk:
         conds.append(Household.risk_level.in_(options.risk))
     if options.need:
-        conds.append(Household.open_needs.overlap(list(options.need)))
+        conds.append(Household.open_needs.op("&&")(cast(pg_array(list(options.need)), ARRAY(String(30)))))
     if options.overdue is True:
         conds.append(Household.next_visit_due < today)
     elif options.overdue is False:
