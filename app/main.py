@@ -2,6 +2,7 @@
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -21,10 +22,11 @@ from app.printing.router import router as printing_router
 from app.reports.router import router as reports_router
 from app.stats.router import router as stats_router
 from app.tracts.router import router as tracts_router
+from app.ui_config import router as ui_config_router
 from app.visits.router import router as visits_router
 
 API_ROUTERS = (auth_router, tracts_router, households_router, visits_router, facilities_router, reports_router,
-               stats_router, exports_router, printing_router)
+               stats_router, exports_router, printing_router, ui_config_router)
 PUBLIC_INTEGRATIONS = (kakao_router, open311_router)  # authenticated by their own keys, not by a user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,8 @@ def create_app() -> FastAPI:
     app.add_middleware(AccessGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
+    # The district's household layer is ~2 MB of GeoJSON; compressed it is about a tenth.
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
     install_openapi(app)
     install_docs(app)
     for router in (*API_ROUTERS, *PUBLIC_INTEGRATIONS):

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import clock, get_settings
 from app.db import get_engine, get_session
 from app.dev.pgcluster import Cluster, drop_database, free_port, prepare_database
-from app.routing import api_routes
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ROLE = "happymap_app"
@@ -198,7 +197,6 @@ def serve_app(pg_server: Server, template: str):
     """
     import uvicorn
 
-    from app import ui_config
     from app.main import create_app
 
     db_url = fresh_database(pg_server, template)
@@ -210,8 +208,6 @@ def serve_app(pg_server: Server, template: str):
             yield s
 
     application = create_app()
-    if not any(r.path == "/api/v1/ui-config" for r in api_routes(application)):
-        application.include_router(ui_config.router)
     application.dependency_overrides[get_session] = own_session
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))

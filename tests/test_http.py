@@ -123,7 +123,10 @@ def test_docs_are_open_in_local_and_test_runs(client):
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     assert "cdn.jsdelivr" not in docs.text and "unpkg" not in docs.text  # nothing from the internet
     assert "'unsafe-inline'" not in _csp_directives(docs.headers["content-security-policy"])["script-src"]
-    assert client.get("/redoc").status_code == 200
+    assert client.get("/redoc").status_code == 200  # redirects to the one offline page
+    # The page's script and style come from the npm install, so the docs work without internet.
+    for asset in ("/vendor/swagger-ui-dist/swagger-ui-bundle.js", "/vendor/swagger-ui-dist/swagger-ui.css"):
+        assert client.get(asset).status_code == 200, asset
 
 
 def test_docs_only_for_signed_in_admins_in_production(client, as_user, settings_env):
@@ -141,3 +144,14 @@ def test_an_unknown_api_path_is_an_empty_404_but_pages_keep_their_json(client, a
     assert api.status_code == 404 and api.content == b""
     page = client.get("/nothing-here")
     assert page.status_code == 404 and page.json()["detail"] == "찾을 수 없습니다."
+
+
+def test_large_layers_are_compressed(client, as_user):
+    layer = client.get("/api/v1/layers/households", headers={**as_user("admin"), "Accept-Encoding": "gzip"})
+    assert layer.status_code == 200 and layer.headers["content-encoding"] == "gzip"
+    assert len(layer.json()["features"]) == 10_497
+
+
+def test_ui_config_has_no_tiles_by_default(client, as_user):
+    body = client.get("/api/v1/ui-config", headers=as_user("dong01")).json()
+    assert body == {"tile_url": None, "tile_attribution": ""}
