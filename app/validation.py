@@ -1,4 +1,5 @@
 """Shared input types: text without NUL characters, trimmed, bounded; finite coordinates."""
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -8,6 +9,17 @@ def _clean_text(value: str) -> str:
     if "\x00" in value:
         raise ValueError("NUL 문자(\\x00)는 쓸 수 없습니다")
     return value.strip()
+
+
+# A 주민등록번호 (6 digits, a dash, 7 digits) typed into free text: never stored as typed.
+_RRN_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})\s?[-‐–—]?\s?([0-9])[0-9]{6}(?![0-9])")
+
+
+def mask_rrn_in_text(text: str | None) -> str | None:
+    """`…900101-1234567…` becomes `…900101-1******…` (the birth date and sex digit stay readable)."""
+    if not text:
+        return text
+    return _RRN_IN_TEXT.sub(lambda m: f"{m.group(1)}-{m.group(2)}******", text)
 
 
 def _not_blank(value: str) -> str:
@@ -20,7 +32,7 @@ Text = Annotated[str, AfterValidator(_clean_text)]
 Name = Annotated[str, Field(max_length=50), AfterValidator(_clean_text), AfterValidator(_not_blank)]
 Address = Annotated[str, Field(max_length=200), AfterValidator(_clean_text), AfterValidator(_not_blank)]
 OptionalAddress = Annotated[str, Field(max_length=200), AfterValidator(_clean_text)]
-Note = Annotated[str, Field(max_length=4000), AfterValidator(_clean_text)]
+Note = Annotated[str, Field(max_length=4000), AfterValidator(_clean_text), AfterValidator(mask_rrn_in_text)]
 Phone = Annotated[str, Field(max_length=20, pattern=r"^[0-9+\- ]{0,20}$"), AfterValidator(_clean_text)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 # Latitude is range-checked by app.geo.validate.check_lonlat, which also recognises a swapped pair.

@@ -11,13 +11,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.config import get_settings
 from app.errors import InvalidInput
+from app.validation import mask_rrn_in_text
 
 FORMAT_MESSAGE = "주민등록번호 형식이 올바르지 않습니다 (YYMMDD-NNNNNNN, 숫자 13자리)."
 NO_KEY_MESSAGE = ("주민등록번호 암호화 키(HAPPYMAP_RRN_KEY_B64, HAPPYMAP_RRN_HASH_KEY_B64)가 설정되지 않아 "
                   "주민등록번호를 저장하거나 찾을 수 없습니다. 관리자에게 문의하세요.")
 _PATTERN = re.compile(r"([0-9]{6})-?([0-9]{7})")
 # An RRN-shaped run inside free text (not part of a longer number).
-_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})\s?[-‐–—]?\s?([0-9])[0-9]{6}(?![0-9])")
 _VERSION = b"\x01"  # ciphertext layout version (key rotation adds new ones)
 _AAD = b"happymap:household:rrn:v1"
 _CENTURY = {"1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000, "8": 2000,
@@ -38,11 +38,7 @@ def normalize(value: str) -> str:
     return digits
 
 
-def mask_in_text(text: str | None) -> str | None:
-    """Free text keeps no 주민등록번호: `…900101-1234567…` becomes `…900101-1******…`."""
-    if not text:
-        return text
-    return _IN_TEXT.sub(lambda m: f"{m.group(1)}-{m.group(2)}******", text)
+mask_in_text = mask_rrn_in_text  # one rule for every free-text field (app.validation)
 
 
 def _key(b64: str | None, name: str) -> bytes:

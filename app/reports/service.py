@@ -18,10 +18,17 @@ from app.errors import AppError, InvalidInput, NotFound
 from app.geo.validate import CoordinateError, check_lonlat
 from app.households.models import Household
 from app.reports import photos as photo_store
-from app.reports.geocoder import Geocoder, default_geocoder, longest_number, normalise_address, same_address
+from app.reports.geocoder import (
+    Geocoder,
+    default_geocoder,
+    longest_number,
+    normalise_address,
+    same_address,
+)
 from app.reports.models import Report, ReportEvent, ReportPhoto
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
+from app.validation import mask_rrn_in_text
 from app.vocab import REPORT_STATUSES
 
 DUPLICATE_RADIUS_M = 50.0
@@ -57,6 +64,12 @@ class Intake:
     external_user_id: str | None = None
     dedup_key: str | None = None
     photos: list[photo_store.PhotoUpload] = field(default_factory=list)
+
+    def __post_init__(self):
+        # Whatever the channel, a 주민등록번호 typed by a reporter is not stored as typed.
+        self.description = mask_rrn_in_text(self.description)
+        self.address = mask_rrn_in_text(self.address)
+        self.reporter_contact = mask_rrn_in_text(self.reporter_contact)
 
 
 @dataclass
