@@ -1,6 +1,6 @@
 """SQL conditions that keep each query inside the caller's area (deny by default)."""
 from sqlalchemy import ColumnElement, exists, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.auth.models import UserDong
 from app.auth.permissions import OTHER, OWN, REFERRED
@@ -19,9 +19,11 @@ def household_scope(principal: Principal) -> ColumnElement[bool]:
     if principal.role == "dong_staff":
         return Household.dong_id.in_(principal.dong_ids) if principal.dong_ids else false()
     if principal.role == "partner" and principal.facility_id is not None:
+        # Its own ServiceLink, even when the outer query joins service_links too.
+        referred = aliased(ServiceLink)
         return exists(
-            select(ServiceLink.id).where(ServiceLink.household_id == Household.id,
-                                         ServiceLink.facility_id == principal.facility_id)
+            select(referred.id).where(referred.household_id == Household.id,
+                                      referred.facility_id == principal.facility_id)
         )
     return false()
 

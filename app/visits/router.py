@@ -1,11 +1,11 @@
 """Visit and service-link routes: parse, call the service, shape the answer."""
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 
 from app.deps import CurrentUser, PageDep, SessionDep
 from app.households.router import if_match_version
-from app.visits import links, service
+from app.visits import links, referrals, service
 from app.visits.schemas import ServiceLinkCreate, ServiceLinkList, ServiceLinkRead, ServiceLinkUpdate, VisitCreate, \
     VisitCreated, VisitList
 
@@ -58,3 +58,13 @@ def update_service_link(request: Request, response: Response, household_id: Id, 
     response.headers.update(NO_STORE)
     return links.update(session, principal, household_id, link_id, body, if_match_version(if_match),
                         _resource(request))
+
+
+@router.get("/referrals")
+def list_referrals(request: Request, response: Response, principal: CurrentUser, session: SessionDep, page: PageDep,
+                   facility_id: int | None = Query(None, ge=1, le=2**31 - 1),
+                   status: Literal["open", "requested", "in_progress", "delivered", "declined", "all"] = "open"):
+    """A facility's referral inbox (a partner's own agency by default): oldest open referral first."""
+    statuses = {"open": referrals.OPEN_STATUSES, "all": ()}.get(status, (status,))
+    response.headers.update(NO_STORE)
+    return referrals.list_(session, principal, facility_id, statuses, page.limit, page.offset, _resource(request))
