@@ -12,6 +12,7 @@ from shapely.geometry import Point
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.facilities.categories import default_needs, resolve_category
 from app.facilities.models import Facility
 from app.tracts.models import District, Dong
 from seed.bulk import insert_rows
@@ -24,54 +25,6 @@ MOHW_SOURCE = "보건복지부 장애인복지관 현황 (2019-12-31)"
 SYNTHETIC_SOURCE = "synthetic"
 FACILITY_TOTAL = 461  # welfare facilities on 서대문구's 2015 map
 FOOD_BANK_NAME = "서대문기초푸드뱅크"
-
-# Source type text (시설종류명) → category code; the first matching fragment wins.
-CATEGORY_RULES: list[tuple[str, str]] = [
-    ("(일반) 사회복지관", "welfare_centre"),
-    ("노인복지관", "senior_welfare_centre"),  # also 노인복지관(소규모)
-    ("장애인복지관", "disability_welfare_centre"),
-    ("푸드뱅크", "food_bank"),
-    ("지역아동센터", "community_child_centre"),
-    ("다함께돌봄센터", "care_centre"),
-    ("지역자활센터", "self_sufficiency_centre"),
-    ("치매", "dementia_centre"),
-    ("건강가정", "family_centre"),
-    ("다문화가족", "family_centre"),
-    ("(노인) 재가", "senior_care"),
-    ("(노인) 노인요양", "senior_care"),
-    ("(노인) 장기요양", "senior_care"),
-    ("(장애인)", "disability_service"),
-    ("정신건강복지센터", "mental_health_centre"),
-    ("보건소", "public_health_centre"),
-    ("경로당", "senior_centre"),
-]
-
-# Needs (DOMAIN.md codes) each category can answer, for "가까운 기관" and referrals.
-NEEDS_BY_CATEGORY: dict[str, list[str]] = {
-    "welfare_centre": ["care", "education", "finance", "mental_health", "food"],
-    "senior_welfare_centre": ["care", "food", "education", "mental_health"],
-    "disability_welfare_centre": ["care", "education", "employment", "medical"],
-    "senior_centre": ["care", "food"],
-    "community_child_centre": ["care", "education", "food"],
-    "care_centre": ["care", "education"],
-    "food_bank": ["food"],
-    "public_health_centre": ["medical", "mental_health"],
-    "mental_health_centre": ["mental_health", "medical"],
-    "self_sufficiency_centre": ["employment", "education"],
-    "dementia_centre": ["medical", "care", "mental_health"],
-    "family_centre": ["education", "care", "mental_health"],
-    "senior_care": ["care", "medical"],
-    "disability_service": ["care", "employment", "education"],
-    "other": ["other"],
-}
-
-# Types left in "other" whose help is still clear from the name.
-NEEDS_BY_SOURCE_TYPE: dict[str, list[str]] = {
-    "노인일자리지원기관": ["employment"],
-    "노숙인": ["rental_housing", "employment", "food"],
-    "정신보건": ["mental_health"],
-    "아동양육시설": ["care"],
-}
 
 # Legal dongs (법정동) whose 행정동 has another name in 서대문구.
 LEGAL_DONG_ALIASES: dict[str, list[str]] = {
@@ -104,19 +57,12 @@ class FacilityPlan:
 
 
 def category_of(source_type: str) -> str:
-    """The category code for the source's type text."""
-    for fragment, category in CATEGORY_RULES:
-        if fragment in source_type:
-            return category
-    return "other"
+    """The category code for the source's type text (the importer's rules)."""
+    return resolve_category(source_type) or "other"
 
 
 def needs_of(category: str, source_type: str | None) -> list[str]:
-    if category == "other" and source_type:
-        for fragment, needs in NEEDS_BY_SOURCE_TYPE.items():
-            if fragment in source_type:
-                return needs
-    return NEEDS_BY_CATEGORY[category]
+    return default_needs(category, source_type)
 
 
 def _stable_int(*parts: str) -> int:
@@ -250,7 +196,7 @@ def synthetic_facilities(district_code: str, count: int) -> list[FacilityPlan]:
         plans.append(FacilityPlan(
             code=code, name=name, category=kind, source_type=None,
             address=f"서울특별시 {district_name} {dong.name} {rng.randint(1, 480)}-{rng.randint(1, 60)}",
-            needs_served=NEEDS_BY_CATEGORY[kind], point=_point_inside(dong.geom, code),
+            needs_served=default_needs(kind), point=_point_inside(dong.geom, code),
             location_quality="approximate", source=SYNTHETIC_SOURCE, is_synthetic=True, hours=hours,
             description="데모용 가상 시설입니다."))
     return plans

@@ -54,6 +54,14 @@ NEEDS_BY_CATEGORY: dict[str, list[str]] = {
     "other": ["other"],
 }
 
+# Types left in "other" whose help is still clear from the source's wording.
+NEEDS_BY_SOURCE_TYPE: dict[str, list[str]] = {
+    "노인일자리지원기관": ["employment"],
+    "노숙인": ["rental_housing", "employment", "food"],
+    "정신보건": ["mental_health"],
+    "아동양육시설": ["care"],
+}
+
 _LABEL_TO_CATEGORY = {label: code for code, label in FACILITY_CATEGORIES.items()}
 _LABEL_TO_NEED = {label: code for code, label in NEEDS.items()}
 _GROUP = re.compile(r"^\(([^)]+)\)")
@@ -83,6 +91,10 @@ def resolve_need(text: str) -> str | None:
     return _LABEL_TO_NEED.get(value)
 
 
-def default_needs(category: str) -> list[str]:
-    """What a facility of this category usually helps with."""
+def default_needs(category: str, source_type: str | None = None) -> list[str]:
+    """What a facility of this category usually helps with (an "other" one: what its source type says)."""
+    if category == "other" and source_type:
+        for fragment, needs in NEEDS_BY_SOURCE_TYPE.items():
+            if fragment in source_type:
+                return list(needs)
     return list(NEEDS_BY_CATEGORY.get(category, ["other"]))
