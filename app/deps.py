@@ -72,3 +72,13 @@ class Page:
 
 
 PageDep = Annotated[Page, Depends()]
+
+
+def if_match_version(if_match: str | None) -> int | None:
+    """The version carried by an If-Match header (`3` or `"3"` or `W/"3"`)."""
+    if if_match is None:
+        return None
+    value = if_match.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidInput("If-Match 헤더에는 정수 version을 넣으세요.")
+    return int(value)

@@ -16,7 +16,11 @@ from app.facilities.router import router as facilities_router
 from app.households.router import router as households_router
 from app.integrations.kakao import router as kakao_router
 from app.integrations.open311 import router as open311_router
-from app.middleware import AccessGuardMiddleware, BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.middleware import (
+    AccessGuardMiddleware,
+    BodyLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
 from app.openapi import install_openapi
 from app.printing.router import router as printing_router
 from app.reports.router import router as reports_router

@@ -6,7 +6,14 @@ from app.facilities.models import Facility
 from app.households.models import Household
 from app.reports.models import Report, ReportEvent, ReportPhoto
 from app.tracts.models import District, Dong, Tract
-from app.visits.models import ServiceLink, ServiceLinkEvent, Visit, VisitIndicator, VisitNeed, VisitVisitor
+from app.visits.models import (
+    ServiceLink,
+    ServiceLinkEvent,
+    Visit,
+    VisitIndicator,
+    VisitNeed,
+    VisitVisitor,
+)
 
 __all__ = [
     "AccessRecord", "AuthSession", "Base", "District", "Dong", "Facility", "Household", "PermissionEvent",

@@ -1,8 +1,12 @@
 """Shared input types: text without NUL characters, trimmed, bounded; finite coordinates."""
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from app.errors import InvalidInput
+from app.geo.crs import WGS84, to_lonlat
+from app.geo.validate import CoordinateError, check_lonlat
 
 
 def _clean_text(value: str) -> str:
@@ -44,3 +48,44 @@ class StrictInput(BaseModel):
     """Base for request bodies: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+
+PlaneCRS = Literal["EPSG:5186", "EPSG:5179", "EPSG:4326"]
+
+
+class LocatedInput(StrictInput):
+    """A body that places something: WGS84 `lon, lat`, or `x, y` in a Korean plane CRS."""
+
+    lon: Lon | None = None
+    lat: Lat | None = None
+    x: PlaneCoord | None = None
+    y: PlaneCoord | None = None
+    crs: PlaneCRS | None = None
+
+    def has_location(self) -> bool:
+        return self.lon is not None or self.lat is not None or self.x is not None or self.y is not None
+
+    @model_validator(mode="after")
+    def _one_location_form(self):
+        lonlat = self.lon is not None or self.lat is not None
+        plane = self.x is not None or self.y is not None or self.crs is not None
+        if lonlat and plane:
+            raise ValueError("위치는 lon/lat 또는 x/y/crs 중 하나로만 보내세요")
+        if lonlat and (self.lon is None or self.lat is None):
+            raise ValueError("lon과 lat을 함께 보내야 합니다")
+        if plane and (self.x is None or self.y is None or self.crs is None):
+            raise ValueError("x, y, crs를 함께 보내야 합니다")
+        return self
+
+
+def lonlat_of(payload: LocatedInput) -> tuple[float, float]:
+    """WGS84 lon/lat from either lon/lat or x/y/crs, checked for range and swaps (422 in Korean)."""
+    if payload.lon is not None:
+        lon, lat = payload.lon, payload.lat
+    else:
+        lon, lat = to_lonlat(payload.x, payload.y, payload.crs or WGS84)
+    try:
+        check_lonlat(lon, lat)
+    except CoordinateError as exc:
+        raise InvalidInput(str(exc)) from None
+    return lon, lat

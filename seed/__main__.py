@@ -7,7 +7,7 @@ from app.db import get_engine
 from seed.households import TABLE_2015
 from seed.load import run
 from seed.places import district_code
-from seed.users import demo_password, DEFAULT_DEMO_PASSWORD
+from seed.users import DEFAULT_DEMO_PASSWORD, demo_password
 
 LABELS = {
     "households": "가구", "visited": "방문 가구", "visits": "방문", "high": "고위험", "medium": "중위험",

@@ -11,8 +11,15 @@ from sqlalchemy.orm import Session
 
 from app.households.models import Household
 from app.risk import rules
+from app.visits.models import (
+    ServiceLink,
+    ServiceLinkEvent,
+    Visit,
+    VisitIndicator,
+    VisitNeed,
+    VisitVisitor,
+)
 from app.vocab import NEEDS
-from app.visits.models import ServiceLink, ServiceLinkEvent, Visit, VisitIndicator, VisitNeed, VisitVisitor
 from seed.bulk import insert_returning_ids, insert_rows
 from seed.names import fake_address, fake_mobile, fake_name
 from seed.places import dong_sources, tract_shapes

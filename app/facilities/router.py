@@ -6,11 +6,24 @@ from fastapi.responses import JSONResponse
 
 from app.auth.principal import Principal
 from app.config import get_settings
-from app.deps import BBoxDep, CurrentUser, PageDep, SessionDep, require_roles
+from app.deps import (
+    BBoxDep,
+    CurrentUser,
+    PageDep,
+    SessionDep,
+    if_match_version,
+    require_roles,
+)
 from app.errors import InvalidInput, PayloadTooLarge
 from app.facilities import importer, service
-from app.facilities.schemas import (FacilityCreate, FacilityList, FacilityRead, FacilityUpdate, ImportReport,
-                                    ReferralConfirm)
+from app.facilities.schemas import (
+    FacilityCreate,
+    FacilityList,
+    FacilityRead,
+    FacilityUpdate,
+    ImportReport,
+    ReferralConfirm,
+)
 from app.vocab import FACILITY_CATEGORIES
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
@@ -21,15 +34,6 @@ FacilityId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 class NearbyList(FacilityList):
     household_id: int
     needs: list[str]
-
-
-def _if_match(if_match: str | None) -> int | None:
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise InvalidInput("If-Match 헤더에는 정수 version을 넣으세요.")
-    return int(value)
 
 
 @router.get("/layers/facilities", response_class=Response,
@@ -107,11 +111,11 @@ def create_facility(body: FacilityCreate, principal: CurrentUser, session: Sessi
 def update_facility(facility_id: FacilityId, body: FacilityUpdate, principal: CurrentUser, session: SessionDep,
                     if_match: Annotated[str | None, Header()] = None):
     """Staff edit with optimistic locking: send the version you read (body or If-Match); stale → 409."""
-    return service.update(session, principal, facility_id, body, _if_match(if_match))
+    return service.update(session, principal, facility_id, body, if_match_version(if_match))
 
 
 @router.post("/facilities/{facility_id}/confirm-referrals", response_model=FacilityRead)
 def confirm_referrals(facility_id: FacilityId, body: ReferralConfirm, principal: CurrentUser, session: SessionDep,
                       if_match: Annotated[str | None, Header()] = None):
     """Record today whether the facility takes referrals now (its `referrals_confirmed_on` becomes today)."""
-    return service.confirm_referrals(session, principal, facility_id, body, _if_match(if_match))
+    return service.confirm_referrals(session, principal, facility_id, body, if_match_version(if_match))

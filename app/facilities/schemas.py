@@ -4,10 +4,15 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from app.validation import Lat, Lon, Note, Phone, PlaneCoord, StrictInput, _clean_text, _not_blank
+from app.validation import (
+    LocatedInput,
+    Note,
+    Phone,
+    StrictInput,
+    _clean_text,
+    _not_blank,
+)
 from app.vocab import FACILITY_CATEGORIES, NEEDS
-
-PlaneCRS = Literal["EPSG:5186", "EPSG:5179", "EPSG:4326"]
 
 
 def _category(value: str) -> str:
@@ -32,30 +37,7 @@ Hours = Annotated[str, Field(max_length=120), AfterValidator(_clean_text)]
 LocationQuality = Literal["exact", "approximate"]
 
 
-class _Located(StrictInput):
-    lon: Lon | None = None
-    lat: Lat | None = None
-    x: PlaneCoord | None = None
-    y: PlaneCoord | None = None
-    crs: PlaneCRS | None = None
-
-    def has_location(self) -> bool:
-        return self.lon is not None or self.lat is not None or self.x is not None or self.y is not None
-
-    @model_validator(mode="after")
-    def _one_location_form(self):
-        lonlat = self.lon is not None or self.lat is not None
-        plane = self.x is not None or self.y is not None or self.crs is not None
-        if lonlat and plane:
-            raise ValueError("위치는 lon/lat 또는 x/y/crs 중 하나로만 보내세요")
-        if lonlat and (self.lon is None or self.lat is None):
-            raise ValueError("lon과 lat을 함께 보내야 합니다")
-        if plane and (self.x is None or self.y is None or self.crs is None):
-            raise ValueError("x, y, crs를 함께 보내야 합니다")
-        return self
-
-
-class FacilityCreate(_Located):
+class FacilityCreate(LocatedInput):
     code: FacilityCode | None = None
     name: FacilityName
     category: Category
@@ -74,7 +56,7 @@ class FacilityCreate(_Located):
         return self
 
 
-class FacilityUpdate(_Located):
+class FacilityUpdate(LocatedInput):
     name: FacilityName | None = None
     category: Category | None = None
     address: FacilityAddress | None = None

@@ -16,11 +16,11 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.facilities.categories import default_needs
 from app.facilities.models import Facility
 from app.facilities.schemas import FacilityCreate, FacilityUpdate, ReferralConfirm
-from app.geo.crs import WGS84, to_lonlat
 from app.geo.geojson import feature_collection
 from app.geo.validate import BBox, CoordinateError, check_lonlat
 from app.households.models import Household
 from app.tracts.models import Dong
+from app.validation import lonlat_of
 from app.vocab import FACILITY_CATEGORIES, NEEDS
 
 MAX_RADIUS_M = 50_000  # 50 km: beyond any district; a "near" search wider than that is not a near search
@@ -268,18 +268,6 @@ def dong_at(session: Session, lon: float, lat: float) -> int | None:
                            ).scalar()
 
 
-def _lonlat(payload) -> tuple[float, float]:
-    if payload.lon is not None:
-        lon, lat = payload.lon, payload.lat
-    else:
-        lon, lat = to_lonlat(payload.x, payload.y, payload.crs or WGS84)
-    try:
-        check_point(lon, lat)
-    except CoordinateError as exc:
-        raise InvalidInput(str(exc)) from None
-    return lon, lat
-
-
 def _require_staff(principal: Principal) -> None:
     if not principal.is_staff:
         raise Forbidden("기관 정보는 직원만 등록·수정할 수 있습니다.")
@@ -288,7 +276,7 @@ def _require_staff(principal: Principal) -> None:
 def create(session: Session, principal: Principal, data: FacilityCreate) -> dict:
     """Add a facility (its referral capacity counts as confirmed today)."""
     _require_staff(principal)
-    lon, lat = _lonlat(data)
+    lon, lat = lonlat_of(data)
     code = data.code or f"STAFF-{uuid.uuid4().hex[:12].upper()}"
     if session.execute(select(Facility.id).where(Facility.code == code)).scalar() is not None:
         raise Conflict(f"이미 있는 시설코드입니다: {code}")
@@ -349,7 +337,7 @@ def update(session: Session, principal: Principal, facility_id: int, data: Facil
     if "accepting_referrals" in fields:
         facility.referrals_confirmed_on = settings.today()
     if data.has_location():
-        lon, lat = _lonlat(data)
+        lon, lat = lonlat_of(data)
         facility.geom = point_ewkt(lon, lat)
         facility.dong_id = dong_at(session, lon, lat)
     facility.updated_at = settings.now()

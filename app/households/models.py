@@ -2,8 +2,19 @@
 from datetime import date, datetime
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (ARRAY, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
-                        Text, func)
+from sqlalchemy import (
+    ARRAY,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base

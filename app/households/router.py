@@ -3,11 +3,19 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app.deps import BBoxDep, CurrentUser, PageDep, SessionDep
+from app.deps import BBoxDep, CurrentUser, PageDep, SessionDep, if_match_version
 from app.errors import InvalidInput
 from app.households import service
-from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdList, HouseholdRead, HouseholdUpdate, \
-    RrnLookup, RrnLookupResult, UnmaskRequest
+from app.households.schemas import (
+    HouseholdClose,
+    HouseholdCreate,
+    HouseholdList,
+    HouseholdRead,
+    HouseholdUpdate,
+    RrnLookup,
+    RrnLookupResult,
+    UnmaskRequest,
+)
 from app.vocab import NEEDS
 
 router = APIRouter(prefix="/api/v1", tags=["households"])
@@ -18,16 +26,6 @@ HouseholdId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def _resource(request: Request) -> str:
     return f"{request.method} {request.url.path}"
-
-
-def if_match_version(if_match: str | None) -> int | None:
-    """The version carried by an If-Match header (`3` or `"3"` or `W/"3"`)."""
-    if if_match is None:
-        return None
-    value = if_match.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise InvalidInput("If-Match 헤더에는 정수 version을 넣으세요.")
-    return int(value)
 
 
 def _needs(text: str | None) -> tuple[str, ...]:

@@ -6,9 +6,16 @@ from pydantic import AfterValidator, Field, model_validator
 
 from app.households.rrn import mask_in_text
 from app.households.rrn import normalize as _normalize_rrn
-from app.validation import Address, Lat, Lon, Name, Note, OptionalAddress, Phone, PlaneCoord, StrictInput
+from app.validation import (
+    Address,
+    LocatedInput,
+    Name,
+    Note,
+    OptionalAddress,
+    Phone,
+    StrictInput,
+)
 
-PlaneCRS = Literal["EPSG:5186", "EPSG:5179", "EPSG:4326"]
 # 주민등록번호 in: validated, encrypted at once by the service, never sent back (write-only).
 Rrn = Annotated[str, Field(max_length=14, pattern=r"^[0-9]{6}-?[0-9]{7}$", json_schema_extra={"writeOnly": True},
                            description="주민등록번호 (선택, 암호화 저장, 응답에 나오지 않음)"),
@@ -25,13 +32,7 @@ Purpose = Annotated[Note, Field(max_length=300), AfterValidator(_purpose)]
 FREE_TEXT = ("head_name", "address", "registered_address", "notes")
 
 
-class _Located(StrictInput):
-    lon: Lon | None = None
-    lat: Lat | None = None
-    x: PlaneCoord | None = None
-    y: PlaneCoord | None = None
-    crs: PlaneCRS | None = None
-
+class _Located(LocatedInput):
     @model_validator(mode="after")
     def _no_rrn_in_free_text(self):
         """A 주민등록번호 typed into a text field is masked before it is stored (use the rrn field)."""
@@ -43,20 +44,6 @@ class _Located(StrictInput):
                     object.__setattr__(self, name, masked)
         return self
 
-    def has_location(self) -> bool:
-        return self.lon is not None or self.lat is not None or self.x is not None or self.y is not None
-
-    @model_validator(mode="after")
-    def _one_location_form(self):
-        lonlat = self.lon is not None or self.lat is not None
-        plane = self.x is not None or self.y is not None or self.crs is not None
-        if lonlat and plane:
-            raise ValueError("위치는 lon/lat 또는 x/y/crs 중 하나로만 보내세요")
-        if lonlat and (self.lon is None or self.lat is None):
-            raise ValueError("lon과 lat을 함께 보내야 합니다")
-        if plane and (self.x is None or self.y is None or self.crs is None):
-            raise ValueError("x, y, crs를 함께 보내야 합니다")
-        return self
 
 
 class HouseholdCreate(_Located):

@@ -13,15 +13,15 @@ from app.auth.principal import Principal
 from app.auth.scope import household_scope
 from app.config import get_settings
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.geo.crs import WGS84, to_lonlat
 from app.geo.geojson import feature_collection
-from app.geo.validate import BBox, CoordinateError, check_lonlat
+from app.geo.validate import BBox
 from app.households import rrn
 from app.households.models import Household
 from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdUpdate
 from app.risk.levels import COLORS, RISK_LEVELS, URGENCY
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
+from app.validation import lonlat_of
 
 SORTS = ("risk", "-last_visit_at", "last_visit_at", "next_visit_due", "address")
 STALE = "다른 사용자가 먼저 이 가구를 수정했습니다. 새로고침 후 다시 시도하세요."
@@ -169,19 +169,6 @@ def get(session: Session, principal: Principal, household_id: int, resource: str
     access.record(session, principal, "unmask" if reveal else "read", resource, [household_id], purpose)
     session.commit()
     return to_read(row, principal, reveal=reveal)
-
-
-def lonlat_of(payload) -> tuple[float, float]:
-    """WGS84 lon/lat from either lon/lat or x/y/crs, checked for range and swaps."""
-    if payload.lon is not None:
-        lon, lat = payload.lon, payload.lat
-    else:
-        lon, lat = to_lonlat(payload.x, payload.y, payload.crs or WGS84)
-    try:
-        check_lonlat(lon, lat)
-    except CoordinateError as exc:
-        raise InvalidInput(str(exc)) from None
-    return lon, lat
 
 
 def _place(session: Session, principal: Principal, lon: float, lat: float) -> places.Placement:

@@ -2,8 +2,8 @@
 import base64
 import json
 import re
-from html import escape
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 
 import folium

@@ -10,15 +10,23 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.config import get_settings
-from app.deps import CurrentUser, PageDep, SessionDep
+from app.deps import CurrentUser, PageDep, SessionDep, if_match_version
 from app.errors import InvalidInput
-from app.households.router import if_match_version
 from app.households.schemas import HouseholdRead
 from app.integrations.limits import TooManyRequests, limiter, read_limited
 from app.reports import photos as photo_store
 from app.reports import service, triage
-from app.reports.schemas import (ReportConvert, ReportCreate, ReportCreated, ReportDismiss, ReportList,
-                                 ReportMarkDuplicate, ReportRead, ReporterReportRead, ReportReview)
+from app.reports.schemas import (
+    ReportConvert,
+    ReportCreate,
+    ReportCreated,
+    ReportDismiss,
+    ReporterReportRead,
+    ReportList,
+    ReportMarkDuplicate,
+    ReportRead,
+    ReportReview,
+)
 from app.vocab import REPORT_STATUSES
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])

@@ -4,7 +4,17 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from app.validation import Address, Lat, Lon, Name, Note, OptionalAddress, Phone, StrictInput, Text
+from app.validation import (
+    Address,
+    Lat,
+    Lon,
+    Name,
+    Note,
+    OptionalAddress,
+    Phone,
+    StrictInput,
+    Text,
+)
 from app.vocab import INDICATORS
 
 IndicatorCode = Literal[tuple(INDICATORS)]  # type: ignore[valid-type]

@@ -9,12 +9,23 @@ from sqlalchemy.orm import Session
 from app.auth.principal import Principal
 from app.auth.scope import household_scope
 from app.config import get_settings
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound, korean_validation_message
+from app.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    korean_validation_message,
+)
 from app.households import service as households
 from app.households.models import Household
 from app.households.schemas import HouseholdCreate
 from app.reports.models import Report, ReportEvent
-from app.reports.schemas import ReportConvert, ReportDismiss, ReportMarkDuplicate, ReportReview
+from app.reports.schemas import (
+    ReportConvert,
+    ReportDismiss,
+    ReportMarkDuplicate,
+    ReportReview,
+)
 from app.reports.service import OPEN_STATUSES, get, get_row, report_scope, status_label
 
 STALE = "다른 사용자가 먼저 이 신고를 처리했습니다. 새로고침 후 다시 시도하세요."

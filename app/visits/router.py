@@ -3,11 +3,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 
-from app.deps import CurrentUser, PageDep, SessionDep
-from app.households.router import if_match_version
+from app.deps import CurrentUser, PageDep, SessionDep, if_match_version
 from app.visits import links, referrals, service
-from app.visits.schemas import ServiceLinkCreate, ServiceLinkList, ServiceLinkRead, ServiceLinkUpdate, VisitCreate, \
-    VisitCreated, VisitList
+from app.visits.schemas import (
+    ServiceLinkCreate,
+    ServiceLinkList,
+    ServiceLinkRead,
+    ServiceLinkUpdate,
+    VisitCreate,
+    VisitCreated,
+    VisitList,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["visits"])
 NO_STORE = {"Cache-Control": "no-store"}

@@ -14,7 +14,14 @@ from app.households import service as households
 from app.households.models import Household
 from app.risk import rules
 from app.risk.levels import COLORS
-from app.visits.models import ServiceLink, ServiceLinkEvent, Visit, VisitIndicator, VisitNeed, VisitVisitor
+from app.visits.models import (
+    ServiceLink,
+    ServiceLinkEvent,
+    Visit,
+    VisitIndicator,
+    VisitNeed,
+    VisitVisitor,
+)
 from app.visits.schemas import VisitCreate
 from app.vocab import NEEDS
 
