@@ -90,6 +90,7 @@ async function request(method, path, { params, body, form, signal, quiet401 = fa
 export const api = {
   get: (path, params, signal) => request('GET', path, { params, signal }),
   post: (path, body) => request('POST', path, { body }),
+  patch: (path, body) => request('PATCH', path, { body }),
   image: (path) => fetchImage(path),
 };
 

@@ -1,5 +1,6 @@
 // Wiring of the page: sign-in, the map, the filter list and the household panel, kept in step with the URL;
-// for staff also the 신고 tab (the triage queue), its markers on the map and the report panel.
+// for staff also the 신고 tab (the triage queue), its markers on the map and the report panel; for a partner
+// agency only its referral inbox (no map, nothing in the URL).
 
 import { ApiError, api, login, logout, setExpiredHandler } from './api.js';
 import { h, replace } from './dom.js';
@@ -7,6 +8,7 @@ import { HouseholdList } from './list.js';
 import { HappyMap } from './map.js';
 import { HouseholdPanel } from './panel.js';
 import { ReportPanel } from './reportpanel.js';
+import { PartnerInbox } from './partner.js';
 import { ReportQueue, openReportCount } from './reports.js';
 import { emptyFilters, layerParams, parseHash, writeHash } from './state.js';
 import { ROLES } from './vocab.js';
@@ -53,6 +55,7 @@ const reportPanel = new ReportPanel($('#report-panel'), {
   onOpenReport: (id) => openReport(id),
   onPicking: (on) => picking(on),
 });
+const inbox = new PartnerInbox($('#partner-view'));
 
 Object.assign(hook, {
   map: map.map,
@@ -66,6 +69,7 @@ Object.assign(hook, {
   reportIds: () => [...map.reportMarkers.keys()],
   describeReport: (id) => map.describeReport(id),
   openReportId: () => reportPanel.openId,
+  role: () => (me ? me.role : null),
 });
 
 function isMobile() {
@@ -98,6 +102,8 @@ function signOut(message) {
   picking(false);
   list.reset();
   queue.reset();
+  inbox.reset();
+  showPartnerView(false);
   setTab('households');
   $('#sidebar-tabs').hidden = true;
   setOpenCount(null);
@@ -172,7 +178,7 @@ $('#sidebar-tabs').addEventListener('keydown', (e) => {
 $('#pick-cancel').addEventListener('click', () => reportPanel.stopPicking());
 
 window.addEventListener('hashchange', () => {
-  if (!me) return;
+  if (!me || me.role === 'partner') return;
   state = parseHash(window.location.hash);
   list.write(state);
   refresh({ refit: true, tractsChanged: true });
@@ -192,6 +198,7 @@ function showNotice(text, link = null) {
 async function startApp(t0) {
   me = await api.get('/auth/me');
   panel.setRole(me.role);
+  showPartnerView(me.role === 'partner');
   view.login.hidden = true;
   view.app.hidden = false;
   view.user.textContent = `${me.display_name || me.username} · ${ROLES[me.role] || me.role}`;
@@ -199,8 +206,10 @@ async function startApp(t0) {
   if (me.role === 'tongjang') {
     showNotice('통장 계정은 가구 정보를 볼 수 없어 담당 통의 경계만 보입니다. 위기가 의심되는 이웃은 사각지대 신고 화면에서 알려 주세요.',
       { href: '/report', text: '사각지대 신고 화면 열기' });
-  } else if (me.role === 'partner') {
-    showNotice('협력기관 계정에는 연계받은 가구만 보입니다.');
+  }
+  if (me.role === 'partner') {
+    await startPartner(t0);
+    return;
   }
   map.map.invalidateSize();
   if (me.role === 'tongjang') {
@@ -239,6 +248,22 @@ async function startApp(t0) {
   hook.ready = true;
   console.info(`행복-맵: 로그인부터 가구 ${count}개 표시까지 ${hook.timings.loginToPointsMs}ms`);
   if (state.h) selectHousehold(state.h, { fly: true });
+}
+
+/** A partner agency works its referral inbox: no map (it may not list households), no filters in the URL. */
+async function startPartner(t0) {
+  writeHash(emptyFilters()); // whatever a shared link carried stays out of a partner's address bar
+  await inbox.start(me);
+  hook.timings.loginToPointsMs = Math.round(performance.now() - t0);
+  hook.timings.points = 0;
+  hook.ready = true;
+}
+
+function showPartnerView(on) {
+  $('.workspace').hidden = on;
+  $('#list-toggle').hidden = on;
+  document.body.classList.toggle('role-partner', on);
+  $('#partner-view').hidden = !on;
 }
 
 /** A 통장 sees dong outlines and their own tract, no households. */
