@@ -106,9 +106,8 @@ def to_read(row, principal: Principal, reveal: bool = False) -> dict:
         "head_name": h.head_name if show else mask_name(h.head_name),
         "address": (row.dong_name if partner else h.address),
         "registered_address": None if partner else h.registered_address,
-        # A partner gets no exact home: two decimals (about 1 km), as coarse as the dong-only address.
-        "lon": round(row.lon, 2 if partner else 7),
-        "lat": round(row.lat, 2 if partner else 7),
+        "lon": round(row.lon, 7),
+        "lat": round(row.lat, 7),
         "dong_id": h.dong_id,
         "tract_id": None if partner else h.tract_id,
         "members": h.members,
