@@ -151,3 +151,13 @@ def test_exports_stay_in_the_area(client, as_user, session):
 def test_an_unknown_format_is_refused(client, as_user):
     r = client.get("/api/v1/exports/households.pdf", headers=as_user("admin"), params={"purpose": PURPOSE})
     assert r.status_code == 422 and HANGUL.search(r.json()["detail"])
+
+
+@pytest.mark.parametrize("params", [{"to": "9999-12-31"}, {"from": "0001-01-01"}, {"from": "1999-12-31"}])
+def test_a_period_outside_the_sane_years_is_refused_and_not_recorded(client, as_user, session, params):
+    before = len(exports(session))
+    for fmt in ("csv", "xlsx"):
+        r = client.get(f"/api/v1/exports/visits.{fmt}", headers=as_user("admin"),
+                       params={"purpose": PURPOSE, **params})
+        assert r.status_code == 422 and "2000" in r.json()["detail"] and HANGUL.search(r.json()["detail"])
+    assert len(exports(session)) == before

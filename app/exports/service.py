@@ -15,7 +15,7 @@ from app.exports.tabular import Table
 from app.households import service as households
 from app.households.models import Household
 from app.risk.levels import LABELS
-from app.stats.service import in_days
+from app.stats.service import check_period, in_days
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
 from app.visits.models import Visit, VisitIndicator, VisitNeed, VisitVisitor
@@ -92,8 +92,7 @@ def visits_table(session: Session, principal: Principal, dong_id: int | None, da
                  date_to: date | None, purpose: str, resource: str) -> Table:
     """Visits in the caller's area (optionally one dong and a period), oldest first; the export is recorded."""
     _require_export_role(principal)
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput("from이 to보다 늦습니다.")
+    check_period(date_from, date_to)
     if dong_id is not None:
         places.ensure_dong_visible(session, principal, dong_id)
     conds = [household_scope(principal), *in_days(Visit.visited_at, date_from, date_to)]

@@ -13,6 +13,19 @@ from app.households.models import Household
 from app.tracts import service as places
 from app.visits.models import ServiceLink, Visit, VisitNeed, VisitVisitor
 
+# Outside this span a date is a typo, and 9999-12-31 + 1 day would overflow Python's date.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def check_period(date_from: date | None, date_to: date | None) -> None:
+    """Refuse a period outside 2000..2100 or with from after to (InvalidInput)."""
+    for name, day in (("from", date_from), ("to", date_to)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInput(f"{name} 날짜는 {FIRST_DAY.year}년부터 {LAST_DAY.year}년 사이여야 합니다.")
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("from이 to보다 늦습니다.")
+
 
 def in_days(column, date_from: date | None, date_to: date | None) -> list:
     """Conditions keeping a timestamp inside [from, to] as local calendar days."""
@@ -42,8 +55,7 @@ def stats(session: Session, principal: Principal, dong_id: int | None, date_from
     """
     if not principal.is_staff:
         raise Forbidden("통계는 담당 공무원만 볼 수 있습니다.")
-    if date_from and date_to and date_from > date_to:
-        raise InvalidInput("from이 to보다 늦습니다.")
+    check_period(date_from, date_to)
     if dong_id is not None:
         places.ensure_dong_visible(session, principal, dong_id)
     today = get_settings().today()
