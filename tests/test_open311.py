@@ -239,6 +239,22 @@ def test_get_errors(client, fmt):
     assert answer.status_code == 400 and answer.json()[0]["code"] == 400
 
 
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_nul_ids_and_far_dates_are_spec_errors_not_500(client, fmt):
+    for path in ("requests/R-20260101%000001", "tokens/R-20260101%000001"):
+        answer = client.get(f"{BASE}/{path}.{fmt}")
+        assert answer.status_code == 404
+        code, description = _error(answer, fmt)
+        assert code == 404 and not description.isascii()
+    cases = [{"service_request_id": "R-20260101-0001,R\x00"}, {"end_date": "0001-01-05T00:00:00"},
+             {"start_date": "0001-01-01T00:00:00Z"}, {"end_date": "9999-12-31T23:59:59"}]
+    for params in cases:
+        answer = client.get(f"{BASE}/requests.{fmt}", params=params)
+        assert answer.status_code == 400, params
+        code, description = _error(answer, fmt)
+        assert code == 400 and not description.isascii()
+
+
 def test_json_form_body_is_refused_and_xml_is_never_parsed(client):
     answer = client.post(f"{BASE}/requests.json", json={"api_key": API_KEY, "service_code": "debt"})
     assert answer.status_code == 400 and answer.json()[0]["code"] == 400

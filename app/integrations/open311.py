@@ -37,6 +37,7 @@ GROUP = "복지위기 신고"
 CHANNEL = "open311"  # only requests filed here are Open311 service requests; other channels' receipts stay private
 MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # start_date/end_date outside these years are refused
 CLOSED = ("converted", "dismissed", "duplicate")
 # What these routes answer, for the OpenAPI document: JSON or XML by the path's .json/.xml; errors are the
 # spec's list of {code, description} in the same format.
@@ -180,12 +181,21 @@ def _parse_when(text: str | None, name: str) -> datetime | None:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise Open311Error(400, f"{name}는 W3C 날짜·시각 형식이어야 합니다 (예: 2026-11-01T00:00:00Z).") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # year 1 or 9999 would overflow the window arithmetic
+        raise Open311Error(400, f"{name}는 {FIRST_YEAR}년부터 {LAST_YEAR}년 사이여야 합니다.")
     return moment if moment.tzinfo else moment.replace(tzinfo=get_settings().tz)
+
+
+def _has_nul(*values: str) -> bool:
+    """True when any value holds a NUL, which PostgreSQL text refuses (a DataError, not a miss)."""
+    return any("\x00" in v for v in values)
 
 
 def _list(session: Session, params, caller: str | None) -> list[dict]:
     query = service.read_query().where(Report.channel == CHANNEL)
     ids = [p.strip() for p in (params.get("service_request_id") or "").split(",") if p.strip()]
+    if _has_nul(*ids):
+        raise Open311Error(400, "service_request_id에 NUL 문자는 쓸 수 없습니다.")
     if ids:
         query = query.where(Report.receipt_no.in_(ids[:MAX_RESULTS]))
     else:
@@ -215,6 +225,8 @@ def _list(session: Session, params, caller: str | None) -> list[dict]:
 
 
 def _one(session: Session, receipt_no: str, caller: str | None) -> list[dict]:
+    if _has_nul(receipt_no):
+        raise Open311Error(404, "서비스 요청을 찾을 수 없습니다.")
     row = session.execute(service.read_query().where(Report.receipt_no == receipt_no,
                                                      Report.channel == CHANNEL)).first()
     session.rollback()
@@ -385,6 +397,8 @@ def get_token(request: Request, token: str, fmt: str, session: SessionDep):
     """Requests are created at once, so a token is the request id itself."""
     def build(f: str):
         _check_jurisdiction(request)
+        if _has_nul(token):
+            raise Open311Error(404, "토큰을 찾을 수 없습니다.")
         found = service.by_receipt(session, token[:40])
         session.rollback()
         if found is None or found.channel != CHANNEL:
