@@ -25,7 +25,9 @@ class Base(DeclarativeBase):
 @lru_cache
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL (the settings' URL by default)."""
-    return create_engine(url or get_settings().database_url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # hide_parameters: errors and logs must never carry the personal data bound into a statement.
+    return create_engine(url or get_settings().database_url, pool_pre_ping=True, pool_size=10, max_overflow=10,
+                         hide_parameters=True)
 
 
 def session_factory() -> sessionmaker[Session]:

@@ -1,5 +1,4 @@
 """The gate every signed-in request passes: the matrix decides role and scope before the route runs."""
-import re
 
 from fastapi import Request
 from sqlalchemy.orm import Session
@@ -12,15 +11,20 @@ from app.errors import Forbidden, NotFound
 
 NOT_IN_MATRIX = "권한표(app/auth/permissions.py)에 없는 기능이라 거부합니다."
 INT32_MAX = 2**31 - 1
-_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def _integer(raw) -> int | None:
-    """The integer a parameter spells (huge ones capped, still out of range), or None."""
-    text = str(raw)
-    if not _INTEGER.fullmatch(text):
+    """The integer a parameter spells as pydantic would read it (`+3`, `3.0`, `3_0`), capped; else None."""
+    text = str(raw).strip().replace("_", "")
+    try:
+        number = float(text) if any(c in text for c in ".eE") else int(text)
+    except (ValueError, OverflowError):
         return None
-    return int(text) if len(text) <= 12 else (-1 if text.startswith("-") else 1) * 10**12
+    if isinstance(number, float):
+        if not number.is_integer():
+            return None
+        number = int(number)
+    return max(-10**12, min(10**12, number))
 
 
 def _raw_param(request: Request, name: str) -> str | None:

@@ -27,6 +27,9 @@ def login(session: Session, username: str, password: str, client_ip: str | None)
     """Check the password and open a session; the same message for every failure (no account probing)."""
     settings = get_settings()
     now = settings.now()
+    if "\x00" in username or len(username) > 60:  # no such account can exist; spare the database
+        verify_password(None, password)
+        raise Unauthorized(LOGIN_FAILED)
     user = session.execute(select(User).where(User.username == username).with_for_update()).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not user.is_active:

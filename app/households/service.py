@@ -252,7 +252,7 @@ def update(session: Session, principal: Principal, household_id: int, data: Hous
         raise Conflict(STALE) from None
     access.record(session, principal, "update", resource, [household_id])
     session.commit()
-    return to_read(_get_row(session, principal, household_id), principal, reveal=True)
+    return to_read(_get_row(session, principal, household_id), principal)  # full names only via unmask
 
 
 def close(session: Session, principal: Principal, household_id: int, data: HouseholdClose, version: int | None,

@@ -10,6 +10,7 @@ from app.geo.validate import CoordinateError, check_lonlat
 from app.households.service import parse_risk
 from app.printing import service
 from app.printing.schemas import PrintOptions
+from app.validation import mask_rrn_in_text
 from app.vocab import NEEDS
 
 router = APIRouter(prefix="/api/v1", tags=["printing"])
@@ -50,9 +51,9 @@ def print_options(
     start: str | None = Query(None, max_length=60, description="출발점 '경도,위도' (기본: 동 주민센터)"),
 ) -> PrintOptions:
     """Parse and check the printout options; `purpose` must say why personal data is printed."""
-    reason = " ".join((purpose or "").split())
-    if not reason:
-        raise InvalidInput("출력 사유(purpose)를 입력하세요. 개인정보가 담긴 출력물은 사유와 함께 접속기록에 남습니다.")
+    reason = mask_rrn_in_text(" ".join((purpose or "").replace("\x00", " ").split()))
+    if len(reason) < 2:
+        raise InvalidInput("출력 사유(purpose)를 2자 이상 입력하세요. 개인정보가 담긴 출력물은 사유와 함께 접속기록에 남습니다.")
     return PrintOptions(purpose=reason, risk=parse_risk(risk), need=_needs(need), overdue=overdue,
                         urgent_first=urgent_first, start=_start(start))
 

@@ -2,7 +2,7 @@
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
@@ -28,6 +28,8 @@ from app.reports.schemas import (
     ReportReview,
 )
 from app.vocab import REPORT_STATUSES
+
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -68,7 +70,7 @@ async def _parse_intake(request: Request) -> tuple[ReportCreate, list[photo_stor
     else:
         try:
             raw = json.loads(request._body or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             raise InvalidInput("JSON 형식이 올바르지 않습니다.") from None
         if not isinstance(raw, dict):
             raise InvalidInput("본문은 JSON 객체여야 합니다.")
@@ -127,7 +129,7 @@ def list_reports(request: Request, response: Response, principal: CurrentUser, s
 
 
 @router.get("/reports/{report_id}", response_model=ReportRead | ReporterReportRead)
-def get_report(request: Request, response: Response, report_id: int, principal: CurrentUser,
+def get_report(request: Request, response: Response, report_id: Id, principal: CurrentUser,
                session: SessionDep):
     """One report: the staff record (photos, history, duplicate suggestions) or the reporter's own view."""
     response.headers.update(NO_STORE)
@@ -135,7 +137,7 @@ def get_report(request: Request, response: Response, report_id: int, principal: 
 
 
 @router.get("/reports/{report_id}/photos/{photo_id}", response_class=FileResponse)
-def get_photo(report_id: int, photo_id: int, principal: CurrentUser, session: SessionDep):
+def get_photo(report_id: Id, photo_id: Id, principal: CurrentUser, session: SessionDep):
     """A report photo, served only through the API (the files live outside the web root)."""
     found = service.photo(session, principal, report_id, photo_id)
     return FileResponse(photo_store.path_of(found.storage_name), media_type=found.content_type,
@@ -146,7 +148,7 @@ IfMatch = Annotated[str | None, Header()]
 
 
 @router.post("/reports/{report_id}/review", response_model=ReportRead)
-def review_report(request: Request, response: Response, report_id: int, body: ReportReview,
+def review_report(request: Request, response: Response, report_id: Id, body: ReportReview,
                   principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Take a new report into review."""
     response.headers.update(NO_STORE)
@@ -154,7 +156,7 @@ def review_report(request: Request, response: Response, report_id: int, body: Re
 
 
 @router.post("/reports/{report_id}/convert", response_model=HouseholdRead, status_code=201)
-def convert_report(request: Request, response: Response, report_id: int, body: ReportConvert,
+def convert_report(request: Request, response: Response, report_id: Id, body: ReportConvert,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Register the reported household (unvisited, white on the map), linked to the report both ways."""
     response.headers.update(NO_STORE)
@@ -162,7 +164,7 @@ def convert_report(request: Request, response: Response, report_id: int, body: R
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=ReportRead)
-def dismiss_report(request: Request, response: Response, report_id: int, body: ReportDismiss,
+def dismiss_report(request: Request, response: Response, report_id: Id, body: ReportDismiss,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Close a report with a reason."""
     response.headers.update(NO_STORE)
@@ -170,7 +172,7 @@ def dismiss_report(request: Request, response: Response, report_id: int, body: R
 
 
 @router.post("/reports/{report_id}/mark-duplicate", response_model=ReportRead)
-def mark_duplicate(request: Request, response: Response, report_id: int, body: ReportMarkDuplicate,
+def mark_duplicate(request: Request, response: Response, report_id: Id, body: ReportMarkDuplicate,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Link a report to the household or report it repeats."""
     response.headers.update(NO_STORE)

@@ -67,7 +67,7 @@ def review(session: Session, principal: Principal, report_id: int, data: ReportR
     if report.status != "new":
         raise Conflict("이미 검토 중인 신고입니다.")
     _change(session, principal, report, "reviewing", data.note)
-    session.commit()
+    session.flush()  # get() writes the access record and commits both at once
     return get(session, principal, report_id, resource)
 
 
@@ -78,7 +78,7 @@ def dismiss(session: Session, principal: Principal, report_id: int, data: Report
     report = _locked(session, principal, report_id)
     _check_open(report, data.version or version)
     _change(session, principal, report, "dismissed", data.reason)
-    session.commit()
+    session.flush()  # get() writes the access record and commits both at once
     return get(session, principal, report_id, resource)
 
 
@@ -125,7 +125,7 @@ def mark_duplicate(session: Session, principal: Principal, report_id: int, data:
         session.add(ReportEvent(report_id=root.id, status=root.status, actor_id=principal.user_id,
                                 reason=f"중복 신고 {report.receipt_no} 연결", at=get_settings().now()))
     _change(session, principal, report, "duplicate", reason)
-    session.commit()
+    session.flush()  # get() writes the access record and commits both at once
     return get(session, principal, report_id, resource)
 
 
