@@ -173,7 +173,8 @@ def test_too_short_message_asks_for_more(client, session):
     assert status == 200 and "자세히" in said and count_reports(session) == before
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'"text"', b'{"userRequest": "oops"}', b"\xff\xfe"])
+@pytest.mark.parametrize("raw", [b"{not json", b"[]", b'"text"', b'{"userRequest": "oops"}', b"\xff\xfe",
+                                 b"[" * 60_000, b'{"a":' * 10_000])
 def test_unparseable_payloads_get_a_polite_200(client, session, raw):
     before = count_reports(session)
     status, said, _ = post(client, raw)
@@ -232,6 +233,30 @@ def test_a_blocked_database_still_answers_politely_within_5_seconds(client, sess
     assert time.perf_counter() - started < 5.0
     assert status == 200 and "죄송합니다" in said and not RECEIPT.search(said)
     assert count_reports(session) == before
+
+
+def test_a_failure_logs_only_the_error_type_never_the_report(client, session, receipt_lock, caplog):
+    secret = "로그에 남으면 안 되는 신고 내용 홍은동 3번지 김씨 할머니"
+    with caplog.at_level("DEBUG"):
+        status, said, _ = post(client, payload(secret, user_id="kakao-logged"))
+    assert status == 200 and "죄송합니다" in said
+    failures = [r for r in caplog.records if r.name == kakao.log.name]
+    assert failures and all(r.exc_info is None for r in failures)
+    assert re.fullmatch(r"카카오 스킬 처리 실패: \w+", failures[0].getMessage())
+    assert not any("홍은동" in r.getMessage() or "홍은동" in (r.exc_text or "") for r in caplog.records)
+
+
+def test_nul_characters_are_dropped_and_the_report_is_filed(client, session):
+    dong = session.execute(select(Dong).order_by(Dong.code).offset(1).limit(1)).scalar_one()
+    status, said, _ = post(client, payload(
+        "할머니가\x00 며칠째 보이지 않고 우편물이 쌓여 있어요", user_id="kakao-\x00nul",
+        params={"address": f"{dong.name}\x00 주민센터 앞", "description": "현관에\x00 우편물이 쌓여 있어요"}))
+    assert status == 200, said
+    receipt = RECEIPT.search(said).group(0)
+    report = session.execute(select(Report).where(Report.receipt_no == receipt)).scalar_one()
+    assert report.description == "현관에 우편물이 쌓여 있어요"
+    assert report.address == f"{dong.name} 주민센터 앞" and report.external_user_id == "kakao:kakao-nul"
+    assert "\x00" not in report.description + report.address + report.external_user_id
 
 
 def test_past_the_deadline_the_answer_goes_out_and_nothing_is_kept(client, session, receipt_lock, monkeypatch):

@@ -106,19 +106,24 @@ def skill_response(text: str, receipt_no: str | None = None) -> dict:
             "template": {"outputs": [{"simpleText": {"text": body}}], "quickReplies": quick_replies(receipt_no)}}
 
 
+def _clean(text: str | None) -> str:
+    """The text without NUL characters, which PostgreSQL text refuses (the report could never be stored)."""
+    return (text or "").replace("\x00", "")
+
+
 def _param(action: KakaoAction | None, names: tuple[str, ...]) -> str | None:
-    """A block parameter by any of its names, from params or detailParams (value, then origin)."""
+    """A block parameter by any of its names, from params or detailParams (value, then origin), NULs removed."""
     if action is None:
         return None
     for name in names:
         detail = (action.detailParams or {}).get(name)
         if isinstance(detail, dict):
             for key in ("value", "origin"):
-                if isinstance(detail.get(key), str) and detail[key].strip():
-                    return detail[key].strip()
+                if isinstance(detail.get(key), str) and _clean(detail[key]).strip():
+                    return _clean(detail[key]).strip()
         value = (action.params or {}).get(name)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
+        if isinstance(value, str) and _clean(value).strip():
+            return _clean(value).strip()
     return None
 
 
@@ -143,8 +148,8 @@ def _status_text(report) -> str:
 def handle(session: Session, payload: SkillPayload, should_abort) -> dict:
     """One chat turn: guidance, a status answer, or a new (or already filed) report."""
     request = payload.userRequest or KakaoUserRequest()
-    utterance = " ".join((request.utterance or "").split())
-    user_id = (request.user.id if request.user and request.user.id else None)
+    utterance = " ".join(_clean(request.utterance).split())
+    user_id = _clean(request.user.id if request.user else None) or None
     sender = f"kakao:{user_id}" if user_id else None
     asked = RECEIPT.search(utterance) or RECEIPT.search(_param(payload.action, ("receipt_no", "접수번호")) or "")
     if asked:
@@ -208,8 +213,9 @@ def turn(session: SessionDep) -> Iterator[_Turn]:
 def _work(current: _Turn, payload: SkillPayload) -> dict:
     try:
         return handle(current.session, payload, current.abandoned.is_set)
-    except Exception:
-        log.exception("카카오 스킬 처리 실패")
+    except Exception as exc:  # noqa: BLE001
+        # Any failure still answers Kakao; only the type is logged, a traceback would carry the report's text.
+        log.error("카카오 스킬 처리 실패: %s", type(exc).__name__)
         return skill_response(FAILED)
 
 
@@ -231,7 +237,7 @@ async def skill(request: Request, current: Annotated[_Turn, Depends(turn)],
                              "detail": exc.message}, status_code=413)
     try:
         payload = SkillPayload.model_validate(json.loads(body))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # RecursionError: thousands of nested "["
         return skill_response(UNREADABLE)
     user = payload.userRequest.user.id if payload.userRequest and payload.userRequest.user else None
     limits = limiter(request)
