@@ -260,6 +260,32 @@ def test_staff_add_edit_and_stale_version(client, as_user, session, frozen_clock
         assert refused.status_code == 403
 
 
+def test_a_code_taken_between_check_and_insert_is_409_not_500(client, as_user, session, monkeypatch):
+    from sqlalchemy import insert
+
+    from app.facilities import service
+
+    original = service.dong_at
+
+    def racing_dong_at(db, lon, lat):
+        # Another request inserts the same code after create()'s pre-check, before its flush.
+        db.execute(insert(Facility).values(code="RACE-0001", name="먼저 들어온 기관", category="other",
+                                           needs_served=[], accepting_referrals=True, location_quality="exact",
+                                           geom="SRID=4326;POINT(126.95 37.56)", source="test", is_synthetic=True))
+        return original(db, lon, lat)
+
+    monkeypatch.setattr(service, "dong_at", racing_dong_at)
+    answer = client.post("/api/v1/facilities", headers=as_user("dong01"), json={
+        "code": "RACE-0001", "name": "나중 기관", "category": "other", "lon": 126.956, "lat": 37.564})
+    assert answer.status_code == 409 and "RACE-0001" in answer.json()["detail"]
+    assert HANGUL.search(answer.json()["detail"])
+    monkeypatch.setattr(service, "dong_at", original)
+    assert session.execute(select(Facility.name).where(Facility.name == "나중 기관")).all() == []
+    again = client.post("/api/v1/facilities", headers=as_user("dong01"), json={
+        "code": "RACE-0002", "name": "다음 기관", "category": "other", "lon": 126.956, "lat": 37.564})
+    assert again.status_code == 201, again.text
+
+
 def test_confirm_referral_capacity_shows_in_results(client, as_user, session, frozen_clock):
     frozen_clock(datetime(2026, 4, 1, 9, 0, tzinfo=ZoneInfo("Asia/Seoul")))
     food_bank = session.execute(select(Facility).where(Facility.name == "서대문기초푸드뱅크")).scalar_one()
@@ -436,3 +462,22 @@ def test_cli_dry_run_reports_in_korean(db_url, capsys, tmp_path):
     bad.write_bytes(_csv([_seoul_row("", "X-1", "(일반) 사회복지관", 126.93, 37.57)]))
     assert importer.main([str(bad), "--dry-run"]) == 1
     assert "2행: 시설명이 비어 있습니다." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("params, file_name, label", [
+    ({"source": "공공데이터\x00포털"}, "facilities.csv", "출처"),
+    ({}, "facil\x00ities.csv", "파일 이름"),
+])
+def test_a_nul_in_the_import_source_or_file_name_is_422_in_korean(client, as_user, session, params, file_name,
+                                                                   label):
+    good = _csv([_seoul_row("NUL 나눔터", "NUL-0001", "(기타) 푸드뱅크", 126.92, 37.58)])
+    # Built by hand: httpx would percent-encode the NUL of the file name, a raw client need not.
+    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="' + file_name.encode()
+            + b'"\r\nContent-Type: text/csv\r\n\r\n' + good + b"\r\n--b--\r\n")
+    answer = client.post("/api/v1/facilities/import", params=params, content=body,
+                         headers={**as_user("district"), "Content-Type": "multipart/form-data; boundary=b"})
+    assert answer.status_code == 422, answer.text
+    report = answer.json()
+    assert not report["ok"] and report["created"] == 0 and label in report["errors"][0]["message"]
+    assert HANGUL.search(report["detail"]) and "\x00" not in report["file"] + report["source"]
+    assert session.execute(select(Facility.id).where(Facility.code == "NUL-0001")).all() == []

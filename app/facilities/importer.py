@@ -55,7 +55,7 @@ QUALITY = {"exact": "exact", "approximate": "approximate", "정확": "exact", "�
 PLANE_CRS = {KOREA_CENTRAL, KOREA_UNIFIED}
 FIELD_LABEL = {"name": "시설명", "code": "시설코드", "category": "분류", "address": "주소", "phone": "전화번호",
                "hours": "운영시간", "needs": "지원욕구", "lon": "경도", "lat": "위도", "crs": "좌표계",
-               "quality": "위치정확도", "location": "좌표", "file": None}
+               "quality": "위치정확도", "location": "좌표", "file": None, "source": "출처"}
 LIMITS = {"name": 120, "code": 40, "source_type": 120, "address": 250, "phone": 30, "hours": 120}
 
 
@@ -263,8 +263,17 @@ def _same(facility: Facility, values: dict) -> bool:
 def import_csv(session: Session, data: bytes, file_name: str, source: str | None = None,
                default_category: str | None = None, dry_run: bool = False) -> dict:
     """Check the whole file, then insert new codes and update changed ones in one commit; on any error, nothing."""
-    source = (source or Path(file_name).name or "CSV")[:120]
+    # PostgreSQL text cannot hold NUL: such a source (or a file name, the default source) is refused up front.
+    has_nul = {"source": "\x00" in (source or ""), "file": "\x00" in file_name}
+    file_name = file_name.replace("\x00", "")
+    source = (source or Path(file_name).name or "CSV").replace("\x00", "")[:120]
     report = Report(file=file_name, source=source, dry_run=dry_run)
+    if has_nul["source"]:
+        report.error(None, "source", "출처(source)에 NUL 문자는 쓸 수 없습니다.")
+    if has_nul["file"]:
+        report.error(None, "file", "파일 이름에 NUL 문자는 쓸 수 없습니다. 이름을 바꿔 다시 올리세요.")
+    if not report.ok:
+        return report.as_dict()
     if default_category is not None and default_category not in FACILITY_CATEGORIES:
         report.error(None, "category", f"알 수 없는 기본 분류입니다: {default_category}")
         return report.as_dict()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from geoalchemy2 import functions as gf
 from sqlalchemy import ARRAY, String, case, cast, func, select, text
 from sqlalchemy.dialects.postgresql import array as pg_array
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -290,7 +291,11 @@ def create(session: Session, principal: Principal, data: FacilityCreate) -> dict
         source=STAFF_SOURCE, is_synthetic=False,
     )
     session.add(facility)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()  # another request inserted the same code between the check above and this insert
+        raise Conflict(f"이미 있는 시설코드입니다: {code}") from None
     facility_id = facility.id
     session.commit()
     return get(session, facility_id)
