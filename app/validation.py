@@ -89,3 +89,32 @@ def lonlat_of(payload: LocatedInput) -> tuple[float, float]:
     except CoordinateError as exc:
         raise InvalidInput(str(exc)) from None
     return lon, lat
+
+
+def parse_codes(text: str | None, vocabulary: dict[str, str], what: str) -> tuple[str, ...]:
+    """`a,b` → ('a', 'b') from a vocabulary (DOMAIN.md codes), refusing unknown codes in Korean."""
+    if not text:
+        return ()
+    codes = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
+    unknown = [c for c in codes if c not in vocabulary]
+    if unknown:
+        raise InvalidInput(f"알 수 없는 {what}: {', '.join(unknown)}")
+    return codes
+
+
+def parse_lonlat_text(text: str | None, name: str) -> tuple[float, float] | None:
+    """A `lon,lat` query parameter → (lon, lat), refusing malformed, swapped or out-of-range points."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise InvalidInput(f"{name}는 '경도,위도' 두 숫자여야 합니다 (예: {name}=126.9368,37.5791).")
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidInput(f"{name}에 숫자가 아닌 값이 있습니다. 형식은 '경도,위도'입니다.") from None
+    try:
+        check_lonlat(lon, lat)
+    except CoordinateError as exc:
+        raise InvalidInput(f"{name}: {exc}") from None
+    return lon, lat

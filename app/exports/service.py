@@ -66,7 +66,7 @@ def households_table(session: Session, principal: Principal, f: households.House
     _require_export_role(principal)
     if f.dong_id is not None:
         places.ensure_dong_visible(session, principal, f.dong_id)
-    conds = households._conditions(principal, f)
+    conds = households.filter_conditions(principal, f)
     n = session.execute(select(func.count()).select_from(Household).where(*conds)).scalar_one()
     if n > MAX_ROWS:
         raise InvalidInput(TOO_MANY.format(n=n, max=MAX_ROWS))

@@ -21,7 +21,7 @@ from app.geo.geojson import feature_collection
 from app.geo.validate import BBox, CoordinateError, check_lonlat
 from app.households.models import Household
 from app.tracts.models import Dong
-from app.validation import lonlat_of
+from app.validation import lonlat_of, parse_codes, parse_lonlat_text
 from app.vocab import FACILITY_CATEGORIES, NEEDS
 
 MAX_RADIUS_M = 50_000  # 50 km: beyond any district; a "near" search wider than that is not a near search
@@ -59,32 +59,8 @@ def check_point(lon: float, lat: float) -> None:
 
 
 def parse_near(text: str | None) -> tuple[float, float] | None:
-    """`lon,lat` → (lon, lat), refusing swapped, out-of-range or malformed points in Korean."""
-    if text is None:
-        return None
-    parts = text.split(",")
-    if len(parts) != 2:
-        raise InvalidInput("near는 '경도,위도' 두 숫자여야 합니다 (예: near=126.9368,37.5791).")
-    try:
-        lon, lat = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidInput("near에 숫자가 아닌 값이 있습니다. 형식은 '경도,위도'입니다.") from None
-    try:
-        check_point(lon, lat)
-    except CoordinateError as exc:
-        raise InvalidInput(f"near: {exc}") from None
-    return lon, lat
-
-
-def parse_codes(text: str | None, vocabulary: dict[str, str], what: str) -> tuple[str, ...]:
-    """`a,b` → ('a', 'b') from a vocabulary, refusing unknown codes."""
-    if not text:
-        return ()
-    codes = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
-    unknown = [c for c in codes if c not in vocabulary]
-    if unknown:
-        raise InvalidInput(f"알 수 없는 {what}: {', '.join(unknown)}")
-    return codes
+    """`lon,lat` → (lon, lat) for a distance search."""
+    return parse_lonlat_text(text, "near")
 
 
 def check_radius(radius_m: float | None) -> None:

@@ -16,6 +16,7 @@ from app.households.schemas import (
     RrnLookupResult,
     UnmaskRequest,
 )
+from app.validation import parse_codes
 from app.vocab import NEEDS
 
 router = APIRouter(prefix="/api/v1", tags=["households"])
@@ -26,16 +27,6 @@ HouseholdId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 def _resource(request: Request) -> str:
     return f"{request.method} {request.url.path}"
-
-
-def _needs(text: str | None) -> tuple[str, ...]:
-    if not text:
-        return ()
-    codes = tuple(p.strip() for p in text.split(",") if p.strip())
-    unknown = [c for c in codes if c not in NEEDS]
-    if unknown:
-        raise InvalidInput(f"알 수 없는 욕구 코드: {', '.join(unknown)}")
-    return codes
 
 
 def household_filter(dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
@@ -49,7 +40,7 @@ def household_filter(dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
     if q is not None and "\x00" in q:
         raise InvalidInput("q: NUL 문자는 쓸 수 없습니다")
     return service.HouseholdFilter(dong_id=dong_id, tract_id=tract_id, risk=service.parse_risk(risk),
-                                   need=_needs(need), overdue=overdue, q=(q or "").strip() or None, status=status,
+                                   need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue, q=(q or "").strip() or None, status=status,
                                    bbox=bbox)
 
 

@@ -39,7 +39,8 @@ class HouseholdFilter:
     bbox: BBox | None = None
 
 
-def _conditions(principal: Principal, f: HouseholdFilter) -> list:
+def filter_conditions(principal: Principal, f: HouseholdFilter) -> list:
+    """SQL conditions for a household filter, always inside the caller's area."""
     today = get_settings().today()
     conds = [household_scope(principal)]
     if f.status != "all":
@@ -134,7 +135,7 @@ def list_(session: Session, principal: Principal, f: HouseholdFilter, sort: str,
           resource: str) -> dict:
     """A page of households in the caller's area, most urgent first by default; the read is recorded."""
     ensure_area_visible(session, principal, f)
-    conds = _conditions(principal, f)
+    conds = filter_conditions(principal, f)
     total = session.execute(select(func.count()).select_from(Household).where(*conds)).scalar_one()
     rows = session.execute(_read_query(principal).where(*conds).order_by(*_order(sort)).limit(limit)
                            .offset(offset)).all()
@@ -282,7 +283,7 @@ def layer(session: Session, principal: Principal, f: HouseholdFilter, resource: 
     """Household points with only id, level, colour and overdue; where they are is still recorded as a view."""
     ensure_area_visible(session, principal, f)
     today = get_settings().today()
-    conds = _conditions(principal, f)
+    conds = filter_conditions(principal, f)
     src = (select(Household.id, Household.geom, Household.risk_level, Household.next_visit_due)
            .where(*conds).subquery())
     color = case(*[(src.c.risk_level == lvl, hexcode) for lvl, hexcode in COLORS.items()])

@@ -6,40 +6,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.deps import CurrentUser, SessionDep
 from app.errors import InvalidInput
-from app.geo.validate import CoordinateError, check_lonlat
 from app.households.service import parse_risk
 from app.printing import service
 from app.printing.schemas import PrintOptions
-from app.validation import mask_rrn_in_text
+from app.validation import mask_rrn_in_text, parse_codes, parse_lonlat_text
 from app.vocab import NEEDS
 
 router = APIRouter(prefix="/api/v1", tags=["printing"])
 PDF_DOC = {200: {"content": {"application/pdf": {}}, "description": "A4 PDF"}}
 HTML_DOC = {200: {"content": {"text/html": {}}, "description": "오프라인 HTML 지도"}}
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
-
-def _needs(text: str | None) -> tuple[str, ...]:
-    codes = tuple(dict.fromkeys(p.strip() for p in (text or "").split(",") if p.strip()))
-    unknown = [c for c in codes if c not in NEEDS]
-    if unknown:
-        raise InvalidInput(f"알 수 없는 욕구 코드: {', '.join(unknown)}")
-    return codes
-
-
-def _start(text: str | None) -> tuple[float, float] | None:
-    if text is None:
-        return None
-    parts = text.split(",")
-    try:
-        lon, lat = (float(p) for p in parts)
-    except ValueError:
-        raise InvalidInput("start는 '경도,위도' 형식의 두 숫자여야 합니다 (예: 126.9368,37.5791).") from None
-    try:
-        check_lonlat(lon, lat)
-    except CoordinateError as exc:
-        raise InvalidInput(f"start: {exc}") from None
-    return lon, lat
 
 
 def print_options(
@@ -54,8 +30,8 @@ def print_options(
     reason = mask_rrn_in_text(" ".join((purpose or "").replace("\x00", " ").split()))
     if len(reason) < 2:
         raise InvalidInput("출력 사유(purpose)를 2자 이상 입력하세요. 개인정보가 담긴 출력물은 사유와 함께 접속기록에 남습니다.")
-    return PrintOptions(purpose=reason, risk=parse_risk(risk), need=_needs(need), overdue=overdue,
-                        urgent_first=urgent_first, start=_start(start))
+    return PrintOptions(purpose=reason, risk=parse_risk(risk), need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue,
+                        urgent_first=urgent_first, start=parse_lonlat_text(start, "start"))
 
 
 Options = Annotated[PrintOptions, Depends(print_options)]

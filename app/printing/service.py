@@ -3,19 +3,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import shapely
-from sqlalchemy import ARRAY, String, cast, func, select
-from sqlalchemy.dialects.postgresql import array as pg_array
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.access import service as access
 from app.auth.models import User
 from app.auth.principal import Principal
-from app.auth.scope import household_scope
 from app.config import get_settings
 from app.errors import Forbidden, NotFound
 from app.geo.crs import KOREA_CENTRAL, WGS84, to_metric, transformer
 from app.households.models import Household
-from app.households.service import to_read
+from app.households.service import HouseholdFilter, filter_conditions, to_read
 from app.printing.offline_map import render_html
 from app.printing.pdf import render_pdf
 from app.printing.route import path_length, walking_order
@@ -75,16 +73,8 @@ def _printed_by(session: Session, principal: Principal) -> str:
 
 
 def _households(session: Session, principal: Principal, tract_ids: Sequence[int], options: PrintOptions) -> list:
-    today = get_settings().today()
-    conds = [Household.tract_id.in_(list(tract_ids)), Household.status == "active", household_scope(principal)]
-    if options.risk:
-        conds.append(Household.risk_level.in_(options.risk))
-    if options.need:
-        conds.append(Household.open_needs.op("&&")(cast(pg_array(list(options.need)), ARRAY(String(30)))))
-    if options.overdue is True:
-        conds.append(Household.next_visit_due < today)
-    elif options.overdue is False:
-        conds.append(Household.next_visit_due >= today)
+    same_filter = HouseholdFilter(risk=options.risk, need=options.need, overdue=options.overdue)
+    conds = [Household.tract_id.in_(list(tract_ids)), *filter_conditions(principal, same_filter)]
     return session.execute(
         select(Household, func.ST_X(Household.geom).label("lon"), func.ST_Y(Household.geom).label("lat"),
                Dong.name.label("dong_name"), Tract.name.label("tract_name"))
