@@ -275,8 +275,11 @@ def test_token_in_memory_only_logout_and_expiry(page, live_server, official, sho
     # The server ends the session (as an expiry would): the next call sends the user back to sign in.
     r = httpx.post(f"{live_server.url}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 204
-    page.locator('#f-risks input[value="medium"]').check()
+    # click(), not check(): signing out clears the filters, so the box may already be
+    # unticked again when Playwright looks, which is the behaviour under test.
+    page.locator('#f-risks input[value="medium"]').click()
     expect(page.locator("#login-view")).to_be_visible()
+    expect(page.locator('#f-risks input[value="medium"]')).not_to_be_checked()
     expect(page.locator("#login-message")).to_contain_text("세션이 만료되었습니다")
     assert page.locator("#household-list .hh-row").count() == 0
     page.screenshot(path=str(shots / "10_session_expired.png"))
