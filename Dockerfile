@@ -20,9 +20,9 @@ RUN apt-get update \
 
 WORKDIR /app
 # Dependencies first (a layer that survives source edits): install with empty packages, then drop them.
-COPY pyproject.toml ./
+COPY pyproject.toml constraints.txt ./
 RUN mkdir -p app seed && touch app/__init__.py seed/__init__.py \
- && pip install . \
+ && pip install -c constraints.txt . \
  && pip uninstall -y happymap \
  && rm -rf app seed build *.egg-info
 

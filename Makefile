@@ -6,7 +6,7 @@
 PYTHON := .venv/bin/python
 ARGS ?=
 
-.PHONY: run test
+.PHONY: run test constraints
 
 run:
 	bash scripts/setup.sh run
@@ -15,3 +15,9 @@ run:
 test:
 	bash scripts/setup.sh test
 	$(PYTHON) -m pytest $(ARGS)
+
+# Move constraints.txt to the newest releases pyproject.toml allows; run `make test` before committing it.
+constraints:
+	$(PYTHON) -m pip install -q --upgrade -e '.[dev]'
+	{ head -3 constraints.txt; $(PYTHON) -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt

@@ -92,10 +92,10 @@ if [[ $venv_ok == 0 ]]; then
 fi
 
 stamp=.venv/.happymap-installed
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   say "installing the project and its dev dependencies into .venv"
-  .venv/bin/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+  .venv/bin/python -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[dev]'
   echo "$want" > "$stamp"
 fi
 
