@@ -7,8 +7,18 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.ui import (RISK_HEX, dong_user_with_all_levels, exact_colour_pixels, hide_overlays, open_page,
-                              sign_in, wait_frames, wait_until)
+from tests.browser.ui import (
+    RECT,
+    RISK_HEX,
+    dong_user_with_all_levels,
+    exact_colour_pixels,
+    hide_overlays,
+    open_page,
+    sign_in,
+    wait_frames,
+    wait_still,
+    wait_until,
+)
 from tests.conftest import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -237,7 +247,7 @@ def test_phone_width_360_is_usable(browser, live_server, official, shots):
 
         page.locator("#list-toggle").tap()
         sheet = page.locator("#sidebar")
-        page.wait_for_timeout(300)
+        wait_still(page, RECT, "#sidebar")
         box = sheet.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["y"] + box["height"] <= 741
         expect(page.locator("#household-list .hh-row").first).to_be_in_viewport()
@@ -248,7 +258,8 @@ def test_phone_width_360_is_usable(browser, live_server, official, shots):
         first.tap()
         panel = page.locator("#household-panel")
         expect(panel.locator("h2")).to_have_text(f"가구 #{hid}")
-        page.wait_for_timeout(800)
+        wait_still(page, "id => [document.querySelector('#household-panel').getBoundingClientRect().y,"
+                         " window.__happymap.describePoint(id)]", hid)
         panel_box = panel.bounding_box()
         assert panel_box["y"] > 150, "the map must stay visible above the panel"
         assert panel_box["width"] <= 360

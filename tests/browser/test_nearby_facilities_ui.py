@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.vocab import FACILITY_CATEGORIES, NEEDS
-from tests.browser.ui import open_page, sign_in, wait_until
+from tests.browser.ui import open_page, sign_in, wait_still, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -213,7 +213,8 @@ def test_nearby_facilities_at_phone_width(browser, live_server, shots):
         panel.evaluate("""p => { const h3 = [...p.querySelectorAll('.panel-section h3')]
           .find(e => e.textContent === '가까운 기관'); p.scrollTop += h3.getBoundingClientRect().top
           - p.querySelector('.panel-header').getBoundingClientRect().bottom - 4; }""")
-        page.wait_for_timeout(300)
+        wait_still(page, "() => [document.querySelector('#household-panel').scrollTop, "
+                         "document.querySelector('#household-panel').getBoundingClientRect().y]")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         assert panel.evaluate("p => p.scrollWidth <= p.clientWidth")
         for box in panel.locator(".nearby-item .refer-button").evaluate_all(

@@ -14,7 +14,7 @@ from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
 from app.config import get_settings
-from tests.browser.ui import open_page, sign_in, wait_frames, wait_until
+from tests.browser.ui import RECT, open_page, sign_in, wait_frames, wait_still, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -376,8 +376,8 @@ def test_phone_width_queue_and_report_sheet(browser, live_server, area, shots):
         sign_in(page, OFFICIAL)
         page.locator("#list-toggle").tap()
         page.locator("#tab-reports").tap()
-        page.wait_for_timeout(300)
         expect(row(page, report["id"])).to_be_visible()
+        wait_still(page, RECT, "#sidebar")
         sheet = page.locator("#sidebar").bounding_box()
         assert sheet["x"] >= 0 and sheet["x"] + sheet["width"] <= 360
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -385,7 +385,8 @@ def test_phone_width_queue_and_report_sheet(browser, live_server, area, shots):
         row(page, report["id"]).tap()
         panel = page.locator("#report-panel")
         expect(panel.locator("h2")).to_have_text(f"신고 {report['receipt_no']}")
-        page.wait_for_timeout(800)
+        wait_still(page, "id => [document.querySelector('#report-panel').getBoundingClientRect().y,"
+                         " window.__happymap.describeReport(id)]", report["id"])
         box = panel.bounding_box()
         assert box["y"] > 150 and box["width"] <= 360, "a bottom sheet with the map above it"
         marker = page.evaluate("id => window.__happymap.describeReport(id)", report["id"])

@@ -9,6 +9,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD  # noqa: F401  (re-exported for the tests)
+
 RISK_HEX = {"high": "#E53935", "medium": "#FB8C00", "low": "#1E88E5", "unvisited": "#FFFFFF"}
 DESKTOP = {"width": 1366, "height": 850}
 
@@ -87,6 +88,25 @@ def wait_until(page: Page, predicate: str, arg=None, timeout: float = 15) -> obj
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for: {predicate} (arg={arg!r})")
         time.sleep(0.05)
+
+
+RECT = "sel => JSON.stringify(document.querySelector(sel).getBoundingClientRect())"
+"""A measure for wait_still: where an element is on screen, by CSS selector."""
+
+
+def wait_still(page: Page, measure: str, arg=None, timeout: float = 15) -> object:
+    """Poll a JS function until it returns the same value twice 150 ms apart: CSS transitions and map pans
+    have ended, however slow the machine. Returns that value."""
+    deadline = time.monotonic() + timeout
+    last = page.evaluate(measure, arg)
+    while True:
+        time.sleep(0.15)
+        value = page.evaluate(measure, arg)
+        if value == last:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still moving after {timeout}s: {measure} (arg={arg!r})")
+        last = value
 
 
 def wait_frames(page: Page) -> None:
