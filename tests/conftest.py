@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from alembic import command
@@ -182,6 +183,30 @@ def frozen_clock():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def fresh(pg_server: Server, seeded_template: str):
+    """The app on a database of its own (a copy of the seeded template), for tests that commit, break roles
+    or run the CLI. Yields url, name, engine (the app's role), admin (the owner), app and client."""
+    from app.main import create_app
+
+    url = fresh_database(pg_server, seeded_template)
+    name = make_url(url).database
+    engine = create_engine(url)
+    admin = create_engine(pg_server.url(name, app=False))
+    application = create_app()
+
+    def own_session():
+        with Session(engine, expire_on_commit=False) as s:
+            yield s
+
+    application.dependency_overrides[get_session] = own_session
+    yield SimpleNamespace(url=url, name=name, engine=engine, admin=admin, app=application,
+                          client=TestClient(application))
+    engine.dispose()
+    admin.dispose()
+    drop_database(pg_server.admin_url, name)
 
 
 def today() -> date:

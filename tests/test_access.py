@@ -8,13 +8,11 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -24,14 +22,11 @@ from app.access.models import AccessRecord
 from app.auth.permissions import ROUTES, operation_for
 from app.auth.principal import Principal
 from app.config import get_settings
-from app.db import get_session
 from app.deps import CurrentUser, SessionDep
-from app.dev.pgcluster import drop_database
 from app.households.models import Household
-from app.main import create_app
 from app.tracts.models import Dong, Tract
 from app.visits.models import ServiceLink
-from tests.conftest import fresh_database, login
+from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -238,26 +233,6 @@ def test_record_hash_covers_every_field():
                        ("purpose", "x"), ("client_ip", "10.0.0.2"), ("role", "admin"), ("resource", "GET /y")):
         assert access.record_hash("0" * 64, {**row, key: value}) != base, key
     assert access.record_hash("1" * 64, row) != base
-
-
-@pytest.fixture
-def fresh(pg_server, seeded_template):
-    """A database of its own (copied from the seeded template) for tests that must commit or break things."""
-    url = fresh_database(pg_server, seeded_template)
-    name = make_url(url).database
-    engine = create_engine(url)
-    admin = create_engine(pg_server.url(name, app=False))
-    application = create_app()
-
-    def override():
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = override
-    yield SimpleNamespace(url=url, engine=engine, admin=admin, app=application, client=TestClient(application))
-    engine.dispose()
-    admin.dispose()
-    drop_database(pg_server.admin_url, name)
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess:

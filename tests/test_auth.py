@@ -5,13 +5,10 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.access.models import AccessRecord
@@ -19,13 +16,10 @@ from app.auth import service as auth
 from app.auth.models import AuthSession, PermissionEvent, User
 from app.auth.security import verify_password
 from app.config import get_settings
-from app.db import get_session
-from app.dev.pgcluster import drop_database
 from app.errors import InvalidInput
 from app.households.models import Household
-from app.main import create_app
 from app.tracts.models import Dong
-from tests.conftest import DEMO_PASSWORD, fresh_database, login
+from tests.conftest import DEMO_PASSWORD, login
 
 ROOT = Path(__file__).resolve().parent.parent
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -207,51 +201,35 @@ def test_client_ip_from_proxy_header_only_when_configured(client, session, monke
     assert last.client_ip == "10.1.2.3"  # the hop the trusted proxy added, not what the client claimed
 
 
-@pytest.fixture
-def fresh_db(pg_server, seeded_template):
-    url = fresh_database(pg_server, seeded_template)
-    engine = create_engine(url)
-    application = create_app()
-
-    def override():
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = override
-    yield SimpleNamespace(url=url, engine=engine, client=TestClient(application))
-    engine.dispose()
-    drop_database(pg_server.admin_url, make_url(url).database)
-
-
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": url, "HAPPYMAP_ENVIRONMENT": "test"}
     return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
 
 
-def test_cli_disable_grant_revoke_and_history(fresh_db):
-    client = fresh_db.client
+def test_cli_disable_grant_revoke_and_history(fresh):
+    client = fresh.client
     headers = login(client, "dong07")
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
-    with Session(fresh_db.engine) as s:
+    with Session(fresh.engine) as s:
         code = s.execute(text("SELECT d.code FROM dongs d JOIN user_dongs ud ON ud.dong_id = d.id "
                               "JOIN users u ON u.id = ud.user_id WHERE u.username = 'dong07'")).scalar()
         other = s.execute(text("SELECT code FROM dongs WHERE code <> :c ORDER BY code LIMIT 1"), {"c": code}).scalar()
-    out = _cli(fresh_db.url, "grant-dong", "dong07", other, "--actor", "감사담당")
+    out = _cli(fresh.url, "grant-dong", "dong07", other, "--actor", "감사담당")
     assert out.returncode == 0 and "주었습니다" in out.stdout, out.stderr
     assert len(client.get("/api/v1/auth/me", headers=headers).json()["dong_ids"]) == 2
-    assert _cli(fresh_db.url, "revoke-dong", "dong07", other, "--actor", "감사담당").returncode == 0
+    assert _cli(fresh.url, "revoke-dong", "dong07", other, "--actor", "감사담당").returncode == 0
     assert len(client.get("/api/v1/auth/me", headers=headers).json()["dong_ids"]) == 1
-    out = _cli(fresh_db.url, "disable-user", "dong07", "--reason", "휴직")
+    out = _cli(fresh.url, "disable-user", "dong07", "--reason", "휴직")
     assert out.returncode == 0 and "세션 1개" in out.stdout, out.stdout + out.stderr
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
-    history = _cli(fresh_db.url, "permission-history", "dong07")
+    history = _cli(fresh.url, "permission-history", "dong07")
     lines = history.stdout.strip().splitlines()
     assert [line.split()[3] for line in lines[:3]] == ["disable", "revoke_dong", "grant_dong"], history.stdout
     assert "감사담당" in history.stdout and "휴직" in history.stdout
-    missing = _cli(fresh_db.url, "disable-user", "nobody")
+    missing = _cli(fresh.url, "disable-user", "nobody")
     assert missing.returncode == 2 and "없는 아이디" in missing.stderr
-    weak = _cli(fresh_db.url, "create-user", "newbie01", "--role", "dong_staff", "--password", "password2026")
+    weak = _cli(fresh.url, "create-user", "newbie01", "--role", "dong_staff", "--password", "password2026")
     assert weak.returncode == 2 and "흔하" in weak.stderr
-    with Session(fresh_db.engine) as s:
+    with Session(fresh.engine) as s:
         assert s.execute(select(PermissionEvent).join(User).where(User.username == "newbie01")).first() is None

@@ -6,24 +6,20 @@ import hmac
 import os
 import re
 import subprocess
-from types import SimpleNamespace
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.access.models import AccessRecord
 from app.auth.masking import mask_name, mask_phone
 from app.config import get_settings
-from app.db import get_session
-from app.dev.pgcluster import drop_database, pg_bindir
+from app.dev.pgcluster import pg_bindir
 from app.households import rrn
 from app.households.models import Household
-from app.main import create_app
 from app.tracts.models import Dong, Tract
-from tests.conftest import fresh_database, login
+from tests.conftest import login
 
 AES_KEY = base64.b64encode(bytes(range(32))).decode()
 HASH_KEY = base64.b64encode(bytes(range(100, 132))).decode()
@@ -217,25 +213,6 @@ def _rrn_shaped(dump: str) -> list[str]:
     """RRN-shaped numbers standing on their own. Binary columns (EWKB geometry, bytea, hashes) are dumped as
     long hex runs in which 13 digits occur by chance; a run of hex characters is one token, not a number."""
     return [m.group() for m in re.finditer(r"(?<![0-9A-Fa-f])\d{6}-?[1-4]\d{6}(?![0-9A-Fa-f])", dump)]
-
-
-@pytest.fixture
-def fresh(pg_server, seeded_template):
-    url = fresh_database(pg_server, seeded_template)
-    name = make_url(url).database
-    engine = create_engine(url)
-    admin = create_engine(pg_server.url(name, app=False))
-    application = create_app()
-
-    def override():
-        with Session(engine, expire_on_commit=False) as s:
-            yield s
-
-    application.dependency_overrides[get_session] = override
-    yield SimpleNamespace(name=name, engine=engine, admin=admin, client=TestClient(application))
-    engine.dispose()
-    admin.dispose()
-    drop_database(pg_server.admin_url, name)
 
 
 def test_a_database_dump_holds_no_resident_registration_number(fresh, pg_server, rrn_keys):
