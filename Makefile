@@ -1,7 +1,7 @@
 # The two commands of 행복-맵 (see README.md). Both set up whatever is missing first.
 #   make run   local PostGIS + migrations + demo seed, then the app on http://127.0.0.1:8000/
 #   make test  the whole test suite (it starts its own throwaway PostGIS)
-# Extra pytest arguments: make test ARGS="tests/test_geo.py -x"
+# Extra pytest arguments: make test ARGS="tests/test_crs.py -x"
 
 PYTHON := .venv/bin/python
 ARGS ?=
@@ -14,6 +14,7 @@ run:
 
 test:
 	bash scripts/setup.sh test
+	$(PYTHON) -m ruff check .
 	$(PYTHON) -m pytest $(ARGS)
 
 # Move constraints.txt to the newest releases pyproject.toml allows; run `make test` before committing it.

@@ -8,9 +8,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from app.auth.principal import Principal
+from app.auth.deps import current_principal, oauth2_scheme
 from app.config import get_settings
-from app.deps import SessionDep, current_principal, oauth2_scheme
+from app.deps import SessionDep
+from app.policy.principal import Principal
 
 OPEN_DOCS_ENVIRONMENTS = ("local", "test")
 # Served from map_ui/node_modules when installed (no CDN at run time).

@@ -8,16 +8,16 @@ from sqlalchemy import select
 from app.access import cli as access_cli
 from app.auth import cli as auth_cli
 from app.auth import service as auth_service
-from app.db import session_factory
+from app.db import unit_of_work
 from app.errors import AppError
-from app.facilities import importer as facilities_importer
+from app.facilities import cli as facilities_cli
 from app.tracts.models import Dong, Tract
 from app.vocab import ROLES
 
 
 def create_user(args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("비밀번호: ")
-    with session_factory()() as session:
+    with unit_of_work() as session:
         dong_ids = [session.execute(select(Dong.id).where(Dong.code == code)).scalar_one() for code in args.dong]
         tract_ids = [int(t) for t in args.tract]
         for tract_id in tract_ids:
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=create_user)
     auth_cli.add_commands(sub)
     access_cli.add_commands(sub)
-    facilities_importer.add_commands(sub)
+    facilities_cli.add_commands(sub)
     return parser
 
 

@@ -1,12 +1,15 @@
 """Database engine, session factory and the declarative base."""
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.config import get_settings
+from app.errors import Conflict
 
 # Stable constraint names so Alembic migrations and the models compare equal.
 NAMING_CONVENTION = {
@@ -35,6 +38,23 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def get_session() -> Iterator[Session]:
-    """FastAPI dependency: one session per request, closed afterwards (services commit)."""
+    """FastAPI dependency: one session per request, closed after the answer went out.
+
+    Services only flush; the request's unit of work (`app.deps.transaction`) commits once."""
     with session_factory()() as session:
         yield session
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session] | None = None) -> Iterator[Session]:
+    """One business operation outside HTTP (CLI, seed, jobs): commit once at the end, roll back on any error."""
+    with (factory or session_factory())() as session, session.begin():
+        yield session
+
+
+def flush_versioned(session: Session, stale_message: str) -> None:
+    """Flush changes of versioned rows; a row someone changed meanwhile is a 409, never a lost update."""
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(stale_message) from None

@@ -1,21 +1,44 @@
-"""Request dependencies: DB session, the signed-in user, bbox and paging parameters."""
+"""Request dependencies: the request's unit of work, the caller's address, bbox, paging and If-Match."""
+from collections.abc import Iterator
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
-from app.auth import service as auth_service
-from app.auth.guard import authorize
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.db import get_session
-from app.errors import Forbidden, InvalidInput, Unauthorized
+from app.errors import AppError, InvalidInput
 from app.geo.validate import BBox, CoordinateError
+from app.validation import MAX_ID
 
-SessionDep = Annotated[Session, Depends(get_session)]
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+def transaction(session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+    """The request's unit of work: services only flush; this commits once when the route succeeded and
+    rolls back when it raised, so a failure leaves nothing half-written. An error that says so
+    (`keeps_writes`, e.g. a failed sign-in's counter) commits what was recorded before it."""
+    try:
+        yield session
+    except Exception as exc:
+        if isinstance(exc, AppError) and exc.keeps_writes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    session.commit()
+
+
+# scope="function": the commit runs before the answer is sent, so a 2xx is never sent for a lost write.
+SessionDep = Annotated[Session, Depends(transaction, scope="function")]
+# Without the request's unit of work, for a route whose work outlives its answer and commits on its own
+# (the chat-bot's turn goes on in a worker after Kakao got its polite reply).
+OwnTransactionSession = Annotated[Session, Depends(get_session)]
+
+# Ids in paths and queries; larger than any key of the schema is refused before any query.
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalRecordId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+DateFrom = Annotated[date | None, Query(alias="from", description="시작일 (포함)")]
+DateTo = Annotated[date | None, Query(alias="to", description="종료일 (포함)")]
 
 
 def client_ip(request: Request) -> str | None:
@@ -24,30 +47,6 @@ def client_ip(request: Request) -> str | None:
     if header and request.headers.get(header):
         return request.headers[header].split(",")[-1].strip()[:45] or None
     return request.client.host if request.client else None
-
-
-def current_principal(request: Request, session: SessionDep,
-                      token: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
-    """The signed-in user, or 401; then the permission matrix allows the route (403) and the record (404)."""
-    if not token:
-        raise Unauthorized()
-    principal = auth_service.authenticate(session, token, client_ip(request))
-    authorize(request, session, principal)
-    return principal
-
-
-CurrentUser = Annotated[Principal, Depends(current_principal)]
-
-
-def require_roles(*roles: str):
-    """Dependency that refuses callers whose role is not listed (403)."""
-
-    def check(principal: CurrentUser) -> Principal:
-        if principal.role not in roles:
-            raise Forbidden()
-        return principal
-
-    return Depends(check)
 
 
 def bbox_param(bbox: Annotated[str | None, Query(description="서,남,동,북 (WGS84)")] = None) -> BBox | None:

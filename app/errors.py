@@ -9,6 +9,7 @@ class AppError(Exception):
     """Root of every error a service raises; `status` picks the HTTP code, `message` is Korean."""
 
     status = 400
+    keeps_writes = False  # True: what the operation recorded before raising is committed all the same
 
     def __init__(self, message: str):
         super().__init__(message)

@@ -9,7 +9,8 @@ from app.geo.crs import WGS84, to_lonlat
 from app.geo.validate import CoordinateError, check_lonlat
 
 
-def _clean_text(value: str) -> str:
+def clean_text(value: str) -> str:
+    """Trimmed text, refusing NUL (PostgreSQL text cannot hold it)."""
     if "\x00" in value:
         raise ValueError("NUL 문자(\\x00)는 쓸 수 없습니다")
     return value.strip()
@@ -26,18 +27,22 @@ def mask_rrn_in_text(text: str | None) -> str | None:
     return _RRN_IN_TEXT.sub(lambda m: f"{m.group(1)}-{m.group(2)}******", text)
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
+    """Refuse an empty value (after trimming)."""
     if not value:
         raise ValueError("비어 있을 수 없습니다")
     return value
 
 
-Text = Annotated[str, AfterValidator(_clean_text)]
-Name = Annotated[str, Field(max_length=50), AfterValidator(_clean_text), AfterValidator(_not_blank)]
-Address = Annotated[str, Field(max_length=200), AfterValidator(_clean_text), AfterValidator(_not_blank)]
-OptionalAddress = Annotated[str, Field(max_length=200), AfterValidator(_clean_text)]
-Note = Annotated[str, Field(max_length=4000), AfterValidator(_clean_text), AfterValidator(mask_rrn_in_text)]
-Phone = Annotated[str, Field(max_length=20, pattern=r"^[0-9+\- ]{0,20}$"), AfterValidator(_clean_text)]
+MAX_ID = 2**31 - 1  # every key of the schema is a 32-bit integer
+RefId = Annotated[int, Field(ge=1, le=MAX_ID)]  # a record id inside a request body
+
+Text = Annotated[str, AfterValidator(clean_text)]
+Name = Annotated[str, Field(max_length=50), AfterValidator(clean_text), AfterValidator(not_blank)]
+Address = Annotated[str, Field(max_length=200), AfterValidator(clean_text), AfterValidator(not_blank)]
+OptionalAddress = Annotated[str, Field(max_length=200), AfterValidator(clean_text)]
+Note = Annotated[str, Field(max_length=4000), AfterValidator(clean_text), AfterValidator(mask_rrn_in_text)]
+Phone = Annotated[str, Field(max_length=20, pattern=r"^[0-9+\- ]{0,20}$"), AfterValidator(clean_text)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 # Latitude is range-checked by app.geo.validate.check_lonlat, which also recognises a swapped pair.
 Lat = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]

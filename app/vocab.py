@@ -53,7 +53,7 @@ VISITOR_TYPES: dict[str, str] = {
     "welfare_tongjang": "복지통장",
     "council_member": "지역사회보장협의체 위원",
     "visiting_nurse": "방문간호사",
-    "partner_worker": "방문형 직업 종사자",
+    "partner_worker": "방문형 직업 종사자(우체국·한전·도시가스·수도·배달)",
     "volunteer": "자원봉사자",
 }
 
@@ -66,6 +66,15 @@ REPORT_STATUSES: dict[str, str] = {
     "dismissed": "종결",
     "duplicate": "중복",
 }
+
+REPORT_CHANNELS: dict[str, str] = {
+    "web": "모바일 신고 화면",
+    "api": "API 등록",
+    "kakao": "카카오톡 채널",
+    "open311": "Open311 연계",
+}
+OPEN_REPORT_STATUSES: tuple[str, ...] = ("new", "reviewing")
+NEEDS_LOCATION = "위치 확인 필요"  # a report no point or address placed
 
 CLOSE_REASONS: dict[str, str] = {"death": "사망", "moved_out": "전출", "merged": "가구 통합", "other": "기타"}
 
@@ -93,4 +102,33 @@ FACILITY_CATEGORIES: dict[str, str] = {
     "senior_care": "노인돌봄·요양",
     "disability_service": "장애인 지원시설",
     "other": "기타",
+}
+
+# A facility's map marker: one character and its colour, by category.
+FACILITY_MARKERS: dict[str, tuple[str, str]] = {
+    "welfare_centre": ("복", "#6A1B9A"),
+    "senior_welfare_centre": ("노", "#4E342E"),
+    "disability_welfare_centre": ("장", "#00695C"),
+    "senior_centre": ("경", "#795548"),
+    "community_child_centre": ("아", "#C2185B"),
+    "care_centre": ("돌", "#AD1457"),
+    "food_bank": ("식", "#2E7D32"),
+    "public_health_centre": ("보", "#0277BD"),
+    "mental_health_centre": ("정", "#283593"),
+    "self_sufficiency_centre": ("자", "#558B2F"),
+    "dementia_centre": ("치", "#4527A0"),
+    "family_centre": ("가", "#00838F"),
+    "senior_care": ("요", "#5D4037"),
+    "disability_service": ("지", "#00796B"),
+    "other": ("기", "#455A64"),
+}
+
+OVERDUE_LABEL = "방문 기한 경과"
+
+HOUSEHOLD_SORTS: dict[str, str] = {
+    "risk": "위험도 순 (긴급한 가구 먼저)",
+    "-last_visit_at": "최근 방문 순",
+    "last_visit_at": "오래전 방문 순",
+    "next_visit_due": "다음 방문 예정일 순",
+    "address": "주소 순",
 }

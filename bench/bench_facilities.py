@@ -262,7 +262,8 @@ def main() -> int:
                  "--log-level", "warning", "--no-access-log"], cwd=ROOT, env=env)
             base = f"http://127.0.0.1:{port}"
             wait_for(base + "/healthz")
-            print(f"uvicorn (1 worker) + PostgreSQL 15/PostGIS, 요청 {args.requests}회/시나리오, 시간은 클라이언트 측정")
+            print(f"uvicorn (1 worker) + PostgreSQL 15/PostGIS, 요청 {args.requests}회/시나리오, "
+                  "시간은 클라이언트 측정")
             run_round(base, f"데모 기관 {demo}곳 (서대문구 안의 지점에서)", seodaemun_point, args.requests)
             started = time.perf_counter()
             add_synthetic(owner_url, args.synthetic)
@@ -276,7 +277,8 @@ def main() -> int:
                   f", CPU {os.cpu_count()}개")
             worst = max(r["p95"] for r in big if not r["label"].startswith("keyword"))
             verdict = "달성" if worst < 50 else "미달"
-            print(f"\n목표 p95 < 50 ms (기관 {demo + args.synthetic:,}곳, 최근접·반경 검색): 최대 p95 {worst:.1f} ms → {verdict}")
+            print(f"\n목표 p95 < 50 ms (기관 {demo + args.synthetic:,}곳, 최근접·반경 검색): "
+                  f"최대 p95 {worst:.1f} ms → {verdict}")
         finally:
             if server is not None:
                 server.terminate()

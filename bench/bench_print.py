@@ -68,8 +68,8 @@ def in_process_cpu(app_url: str, dong_id: int, tract_id: int, runs: int) -> None
     """CPU seconds of gathering and rendering in this process (the machine may be shared; CPU is not)."""
     from sqlalchemy.orm import Session
 
-    from app.auth.principal import Principal
     from app.config import get_settings
+    from app.policy.principal import Principal
     from app.printing import service
     from app.printing.pdf import render_pdf
     from app.printing.schemas import PrintOptions

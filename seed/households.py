@@ -201,11 +201,11 @@ def _place_households(rng: random.Random, district_code: str, district_name: str
     # Hills and campuses make area a poor proxy for people: the square root evens it out.
     per_dong = allocate(HOUSEHOLDS, [math.sqrt(d.geom.area) for d in sources])
     plans = []
-    for dong, count in zip(sources, per_dong):
+    for dong, count in zip(sources, per_dong, strict=False):
         shapely.prepare(dong.geom)
         tracts = tract_shapes(dong.code, district_code)
         per_tract = allocate(count, [t.area * rng.uniform(0.6, 1.4) for t in tracts])
-        for number, (tract, n) in enumerate(zip(tracts, per_tract), start=1):
+        for number, (tract, n) in enumerate(zip(tracts, per_tract, strict=False), start=1):
             shapely.prepare(tract)
             for lon, lat in _points_in(rng, tract, dong.geom, n):
                 address = fake_address(rng, district_name, dong.name)
@@ -219,7 +219,7 @@ def _place_households(rng: random.Random, district_code: str, district_name: str
                     risk_level="unvisited"))
     levels = [level for level, n in LEVEL_COUNTS.items() for _ in range(n)]
     rng.shuffle(levels)
-    for plan, level in zip(plans, levels):
+    for plan, level in zip(plans, levels, strict=False):
         plan.risk_level = level
         plan.next_visit_due = plan.registered_on
     return plans
@@ -346,14 +346,14 @@ def _plan_links(rng: random.Random, households: list[HouseholdPlan], visits: lis
         events = [("requested", created, "방문 후 서비스 연계 요청")]
         at = created
 
-        def later() -> datetime:
+        def later(at: datetime) -> datetime:
             return min(at + timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 6)), cap)
 
         if status == "in_progress" or (status == "delivered" and rng.random() < 0.6):
-            at = later()
+            at = later(at)
             events.append(("in_progress", at, "기관 접수, 진행 중"))
         if status in ("delivered", "declined"):
-            at = later()
+            at = later(at)
             events.append((status, at, "서비스 제공 완료" if status == "delivered" else "대상자 거절"))
         links.append(LinkPlan(household=h, visit=k, type=kind, need=need, facility_code=facility, status=status,
                               created_at=created, events=events))

@@ -33,7 +33,8 @@ def district_code(name_or_code: str) -> str:
     """'eunpyeong' → '11380'; a 5-digit code passes through."""
     code = ALIASES.get(name_or_code.lower(), name_or_code)
     if code not in DONG_FILES:
-        raise ValueError(f"알 수 없는 구입니다: {name_or_code} (가능: {', '.join(ALIASES)} 또는 {', '.join(DONG_FILES)})")
+        raise ValueError(f"알 수 없는 구입니다: {name_or_code} "
+                         f"(가능: {', '.join(ALIASES)} 또는 {', '.join(DONG_FILES)})")
     return code
 
 
@@ -96,7 +97,7 @@ def load_district(session: Session, code: str) -> bool:
     ]
     dong_ids = insert_returning_ids(session, Dong, dong_rows)
     tract_rows = []
-    for dong_id, d in zip(dong_ids, sources):
+    for dong_id, d in zip(dong_ids, sources, strict=False):
         for number, geom in enumerate(tract_shapes(d.code, code), start=1):
             tract_rows.append({"dong_id": dong_id, "number": number, "name": f"{d.name} {number}통",
                                "geom": from_shape(geom, srid=4326)})

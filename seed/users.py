@@ -65,14 +65,14 @@ def load_users(session: Session, district_code: str) -> int:
              "role": u.role, "district_id": district_id, "facility_id": u.facility_id, "is_active": True,
              "failed_logins": 0} for u in wanted]
     ids = insert_returning_ids(session, User, rows)
-    dong_rows = [{"user_id": i, "dong_id": d} for i, u in zip(ids, wanted) for d in u.dong_ids]
-    tract_rows = [{"user_id": i, "tract_id": t} for i, u in zip(ids, wanted) for t in u.tract_ids]
+    dong_rows = [{"user_id": i, "dong_id": d} for i, u in zip(ids, wanted, strict=False) for d in u.dong_ids]
+    tract_rows = [{"user_id": i, "tract_id": t} for i, u in zip(ids, wanted, strict=False) for t in u.tract_ids]
     if dong_rows:
         insert_rows(session, UserDong, dong_rows)
     if tract_rows:
         insert_rows(session, UserTract, tract_rows)
     events = []
-    for i, u in zip(ids, wanted):
+    for i, u in zip(ids, wanted, strict=False):
         scope = ""
         if u.dong_ids:
             scope += f", dong_ids={u.dong_ids}"

@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 from app.access import report as access_report
 from app.access import service as access
 from app.access.models import AccessRecord
-from app.auth.permissions import ROUTES, operation_for
-from app.auth.principal import Principal
+from app.auth.deps import CurrentUser
 from app.config import get_settings
-from app.deps import CurrentUser, SessionDep
+from app.deps import SessionDep
 from app.households.models import Household
+from app.policy.permissions import ROUTES, operation_for
+from app.policy.principal import Principal
 from app.tracts.models import Dong, Tract
 from app.visits.models import ServiceLink
 from tests.conftest import login

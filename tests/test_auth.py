@@ -105,11 +105,13 @@ def test_disabling_an_account_revokes_every_token_at_once(client, session):
     first, second = login(client, "dong04"), login(client, "dong04")
     assert client.get("/api/v1/auth/me", headers=first).status_code == 200
     ended = auth.disable_user(session, "dong04", actor="test", reason="퇴직")
+    session.commit()  # the operation's unit of work ends (as in the CLI)
     assert ended == 2
     for headers in (first, second):
         assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
     assert _try(client, "dong04", DEMO_PASSWORD).status_code == 401
     auth.enable_user(session, "dong04", actor="test")
+    session.commit()  # the operation's unit of work ends (as in the CLI)
     assert _try(client, "dong04", DEMO_PASSWORD).status_code == 200
     events = [e["action"] for e in auth.permission_history(session, "dong04")]
     assert events[:2] == ["enable", "disable"]
@@ -122,11 +124,13 @@ def test_dong_grants_apply_on_the_next_request_and_are_kept_in_history(client, s
     household = session.execute(select(Household.id).where(Household.dong_id == dong.id).limit(1)).scalar_one()
     assert client.get(f"/api/v1/households/{household}", headers=headers).status_code == 200
     assert auth.revoke_dong(session, "dong05", dong.code, actor="test") is True
+    session.commit()  # the operation's unit of work ends (as in the CLI)
     gone = client.get(f"/api/v1/households/{household}", headers=headers)
     assert gone.status_code == 404 and gone.content == b""
     assert client.get("/api/v1/auth/me", headers=headers).json()["dong_ids"] == []
     assert auth.grant_dong(session, "dong05", dong.code, actor="test") is True
     assert auth.grant_dong(session, "dong05", dong.code, actor="test") is False  # already there: no new event
+    session.commit()  # the operation's unit of work ends (as in the CLI)
     assert client.get(f"/api/v1/households/{household}", headers=headers).status_code == 200
     history = auth.permission_history(session, "dong05")
     assert [e["action"] for e in history[:2]] == ["grant_dong", "revoke_dong"]
@@ -138,10 +142,12 @@ def test_dong_grants_apply_on_the_next_request_and_are_kept_in_history(client, s
 def test_role_change_and_password_change_end_sessions(client, session):
     headers = login(client, "dong06")
     auth.set_role(session, "dong06", "district_staff", actor="test")
+    session.commit()  # the operation's unit of work ends (as in the CLI)
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
     headers = login(client, "dong06")
     assert client.get("/api/v1/auth/me", headers=headers).json()["role"] == "district_staff"
     auth.set_password(session, "dong06", "보라색-고양이가-2번-웃었다", actor="test")
+    session.commit()  # the operation's unit of work ends (as in the CLI)
     assert client.get("/api/v1/auth/me", headers=headers).status_code == 401
     assert _try(client, "dong06", "보라색-고양이가-2번-웃었다").status_code == 200
     actions = [e["action"] for e in auth.permission_history(session, "dong06")]

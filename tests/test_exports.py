@@ -73,7 +73,7 @@ def test_formula_like_cells_are_neutralised_in_xlsx_and_csv(client, as_user, ses
     ws = workbook(xlsx.content)
     rows = [list(row) for row in ws.iter_rows(min_row=2)]
     assert len(rows) == 1 and rows[0][0].value == h.id
-    by_header = dict(zip([c.value for c in ws[1]], rows[0]))
+    by_header = dict(zip([c.value for c in ws[1]], rows[0], strict=False))
     for header, field in (("세대주", "head_name"), ("주소", "address"), ("전화번호", "phone"),
                           ("주민등록 주소", "registered_address")):
         cell = by_header[header]
@@ -84,7 +84,7 @@ def test_formula_like_cells_are_neutralised_in_xlsx_and_csv(client, as_user, ses
     head = [c.value for c in vs[1]]
     mine = [row for row in vs.iter_rows(min_row=2) if row[0].value == r.json()["visit"]["id"]]
     assert len(mine) == 1
-    cells = dict(zip(head, mine[0]))
+    cells = dict(zip(head, mine[0], strict=False))
     assert cells["메모"].value == "'=1+1\t메모" and cells["메모"].data_type == "s"
     assert cells["직접 지정 사유"].value == "'@업무 판단"  # stored trimmed, still neutralised
     assert not any(c.data_type == "f" for row in vs.iter_rows() for c in row)
@@ -94,7 +94,7 @@ def test_formula_like_cells_are_neutralised_in_xlsx_and_csv(client, as_user, ses
     assert text.content.startswith(b"\xef\xbb\xbf") and text.headers["content-type"].startswith("text/csv")
     parsed = list(csv.reader(io.StringIO(text.content.decode("utf-8-sig"))))
     assert parsed[0][0] == "가구번호" and len(parsed) == 2
-    row = dict(zip(parsed[0], parsed[1]))
+    row = dict(zip(parsed[0], parsed[1], strict=False))
     assert row["세대주"] == "'" + EVIL["head_name"] and row["주소"] == "'" + EVIL["address"]
     assert row["전화번호"] == "'-1+2"
 

@@ -13,6 +13,7 @@ from pyproj import Geod
 from sqlalchemy import func, select
 
 from app import cli
+from app.facilities import cli as facilities_cli
 from app.facilities import importer
 from app.facilities.models import Facility
 from app.households.models import Household
@@ -118,7 +119,7 @@ def test_nearest_order_matches_pyproj_geodesic(client, as_user, session):
     body = client.get("/api/v1/facilities", params={"near": _near(CENTRE), "limit": 25},
                       headers=headers).json()
     assert [i["id"] for i in body["items"]] == [fid for _, fid in expected[:25]]
-    for item, (metres, _) in zip(body["items"], expected):
+    for item, (metres, _) in zip(body["items"], expected, strict=False):
         assert item["distance_m"] == pytest.approx(metres, abs=0.06)
     distances = [i["distance_m"] for i in body["items"]]
     assert distances == sorted(distances)
@@ -320,8 +321,8 @@ def test_facility_layer_still_serves_points(client, as_user):
     assert "서대문기초푸드뱅크" in names
 
 
-SEOUL_HEADER = ["시설명", "시설코드", "시설종류명(시설유형)", "시설종류상세명(시설종류)", "자치구(시)구분", "시군구코드",
-                "시군구명", "시설주소", "address_in_seoul", "경도", "위도"]
+SEOUL_HEADER = ["시설명", "시설코드", "시설종류명(시설유형)", "시설종류상세명(시설종류)", "자치구(시)구분",
+                "시군구코드", "시군구명", "시설주소", "address_in_seoul", "경도", "위도"]
 
 
 def _csv(rows: list[list], header=SEOUL_HEADER) -> bytes:
@@ -460,7 +461,7 @@ def test_cli_dry_run_reports_in_korean(db_url, capsys, tmp_path):
     assert "49행" in out and "저장하지 않음" in out
     bad = tmp_path / "bad.csv"
     bad.write_bytes(_csv([_seoul_row("", "X-1", "(일반) 사회복지관", 126.93, 37.57)]))
-    assert importer.main([str(bad), "--dry-run"]) == 1
+    assert facilities_cli.main([str(bad), "--dry-run"]) == 1
     assert "2행: 시설명이 비어 있습니다." in capsys.readouterr().err
 
 

@@ -104,8 +104,8 @@ def test_create_household_finds_dong_and_tract(client, as_user, session):
     dong = _dong_of(session, 0)
     lon, lat = _inside_point(session, dong)
     response = client.post("/api/v1/households", headers=as_user("dong01"),
-                           json={"head_name": "홍길동", "address": "서울특별시 서대문구 테스트로 1", "lon": lon, "lat": lat,
-                                 "members": 2, "phone": "010-1234-5678"})
+                           json={"head_name": "홍길동", "address": "서울특별시 서대문구 테스트로 1", "lon": lon,
+                                 "lat": lat, "members": 2, "phone": "010-1234-5678"})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["dong_id"] == dong.id and body["tract_id"] is not None

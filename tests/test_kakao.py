@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, func, select, text
 
 from app.config import get_settings
 from app.integrations import kakao
-from app.integrations.limits import RateLimiter, Rule
+from app.ratelimit import RateLimiter, Rule
+from app.reports.intake import RECEIPT_LOCK
 from app.reports.models import Report
-from app.reports.service import RECEIPT_LOCK
 from app.tracts.models import Dong
 
 KEY = "local-kakao-key"

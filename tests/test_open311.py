@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.config import get_settings
 from app.households.models import Household
-from app.integrations.limits import RateLimiter, Rule
+from app.ratelimit import RateLimiter, Rule
 from app.reports.models import Report
 from app.tracts.models import Dong
 from app.vocab import INDICATORS

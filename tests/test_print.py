@@ -11,10 +11,10 @@ from reportlab.pdfbase.ttfonts import TTFont
 from sqlalchemy import func, select
 
 from app.access.models import AccessRecord
-from app.auth.masking import mask_name
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.households.models import Household
+from app.policy.masking import mask_name
+from app.policy.principal import Principal
 from app.printing import service
 from app.printing.route import path_length
 from app.printing.schemas import PrintOptions

@@ -13,11 +13,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.access.models import AccessRecord
-from app.auth.masking import mask_name, mask_phone
 from app.config import get_settings
 from app.dev.pgcluster import pg_bindir
 from app.households import rrn
 from app.households.models import Household
+from app.policy.masking import mask_name, mask_phone
 from app.tracts.models import Dong, Tract
 from tests.conftest import login
 

@@ -8,7 +8,6 @@ import pytest
 from playwright.sync_api import expect
 
 from app.config import get_settings
-
 from tests.browser.ui import LiveServer, open_page, sign_in, wait_until
 from tests.conftest import DEMO_PASSWORD, serve_app
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.facilities.models import Facility
 from app.households.models import Household
-from app.integrations.limits import RateLimiter, Rule
+from app.ratelimit import RateLimiter, Rule
 from app.reports.geocoder import normalise_address, normalised_sql
 from app.reports.models import Report, ReportEvent
 from app.tracts.models import Dong, Tract
@@ -118,7 +118,8 @@ def test_sql_and_python_normalisation_agree(session):
             normalise_address(text), text
 
 
-ADDRESS_ALPHABET = "서울특별시대문구충현동홍은가좌로길번지층호아파트빌라산 \t,.-–—−()#/０１２３４５６７８９0123456789ABCabcＡＢ"
+ADDRESS_ALPHABET = ("서울특별시대문구충현동홍은가좌로길번지층호아파트빌라산 \t,.-–—−()#/"
+                    "０１２３４５６７８９0123456789ABCabcＡＢ")
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -360,7 +361,7 @@ def test_rate_limit_per_user(client, as_user, app):
 
 def test_token_bucket_refills_at_its_rate_and_keys_are_separate(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr("app.integrations.limits.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("app.ratelimit.time.monotonic", lambda: now[0])
     limits = RateLimiter({"r": Rule(capacity=3, per_second=0.5)}, max_keys=2)
     assert [limits.allow("r", "a") for _ in range(4)] == [True, True, True, False]
     assert limits.allow("r", "b") is True

@@ -1,5 +1,6 @@
 """Visits and phone check-ins through the API: one transaction, level/colour/next due, bad input refused."""
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,8 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from app.access.models import AccessRecord
 from app.auth.models import User, UserDong
 from app.config import get_settings
-from app.auth.principal import Principal
+from app.deps import transaction
 from app.households.models import Household
+from app.policy.principal import Principal
 from app.risk.rules import Assessment
 from app.visits import service as visit_service
 from app.visits.models import Visit, VisitIndicator, VisitNeed, VisitVisitor
@@ -120,7 +122,8 @@ def test_a_constraint_violation_among_the_visit_codes_leaves_nothing(session):
     data = VisitCreate.model_construct(
         visited_at=get_settings().now() - timedelta(hours=1), contact_type="visit", visitor_types=["official"],
         indicators=["debt"], needs=["food", "food"], notes=None, risk_override=None, override_reason=None)
-    with pytest.raises(IntegrityError, match="pk_visit_needs"):
+    # Inside the request's unit of work, exactly as a route runs the service.
+    with pytest.raises(IntegrityError, match="pk_visit_needs"), contextmanager(transaction)(session):
         visit_service.create(session, principal, h.id, data, "test")
     assert state(session, h.id) == before
 

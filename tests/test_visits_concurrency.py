@@ -9,10 +9,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from app.auth.models import User
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.dev.pgcluster import drop_database
 from app.households.models import Household
+from app.policy.principal import Principal
 from app.visits import service
 from app.visits.models import Visit
 from app.visits.schemas import VisitCreate
@@ -53,7 +53,7 @@ def test_two_visits_at_once_both_land(scratch_engine):
 
     def second_official():
         try:
-            with Session(scratch_engine, expire_on_commit=False) as s2:
+            with Session(scratch_engine, expire_on_commit=False) as s2, s2.begin():  # one unit of work
                 service.create(s2, principal, household_id, _visit(["legal"], ["debt"], 5), "test B")
         except BaseException as exc:  # reported to the main thread
             errors.append(exc)
@@ -68,6 +68,7 @@ def test_two_visits_at_once_both_land(scratch_engine):
             time.sleep(0.05)
         service.create(s1, principal, household_id, _visit(["food"], ["utility_cutoff", "housing_crisis"], 10),
                        "test A")
+        s1.commit()  # A's unit of work ends here
     worker.join(30)
     assert not worker.is_alive() and errors == []
 

@@ -3,11 +3,11 @@ import argparse
 import json
 
 from app.access import report, service
-from app.db import session_factory
+from app.db import unit_of_work
 
 
 def _verify(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         check = service.verify_chain(session)
     if check.ok:
         print(f"접속기록 해시 체인 정상: {check.checked}건 확인, 마지막 해시 {check.head_hash}")
@@ -19,7 +19,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         review = report.monthly_review(session, args.month or report.today_month(),
                                        bulk_threshold=args.bulk_threshold, top=args.top)
     if args.json:

@@ -9,8 +9,8 @@ class RequestAudit:
     """Filled during a request: who called, which operation the gate allowed, how many records were written."""
 
     path: str
-    principal: Any = None  # app.auth.principal.Principal once signed in
-    operation: Any = None  # app.auth.permissions.Operation once the gate found the route
+    principal: Any = None  # app.policy.principal.Principal once signed in
+    operation: Any = None  # app.policy.permissions.Operation once the gate found the route
     session: Any = None  # the request's database session
     records: int = 0  # access records written in this request
     household_ids: set[int] = field(default_factory=set)

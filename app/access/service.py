@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from app.access import context
 from app.access.models import AccessRecord
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.errors import AppError
+from app.policy.principal import Principal
 
 GENESIS = "0" * 64
 CHAIN_LOCK = 7254001  # advisory lock key: one writer at a time extends the chain

@@ -3,7 +3,7 @@ import argparse
 import getpass
 
 from app.auth import service
-from app.db import session_factory
+from app.db import unit_of_work
 from app.vocab import ROLES
 
 
@@ -12,35 +12,35 @@ def _actor(args: argparse.Namespace) -> str:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         ended = service.disable_user(session, args.username, actor=_actor(args), reason=args.reason)
     print(f"계정을 사용 중지했습니다: {args.username} (열린 세션 {ended}개를 바로 끝냈습니다)")
     return 0
 
 
 def _enable(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         service.enable_user(session, args.username, actor=_actor(args))
     print(f"계정을 다시 쓸 수 있게 했습니다: {args.username}")
     return 0
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         service.unlock_user(session, args.username, actor=_actor(args))
     print(f"로그인 잠금을 풀었습니다: {args.username}")
     return 0
 
 
 def _grant(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         added = service.grant_dong(session, args.username, args.dong, actor=_actor(args))
     print(f"{args.username}에게 동 {args.dong} 권한을 " + ("주었습니다." if added else "이미 가지고 있습니다."))
     return 0
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         removed = service.revoke_dong(session, args.username, args.dong, actor=_actor(args))
     outcome = "회수했습니다." if removed else "원래 가지고 있지 않았습니다."
     print(f"{args.username}의 동 {args.dong} 권한을 {outcome}")
@@ -48,7 +48,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 def _role(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         service.set_role(session, args.username, args.role, actor=_actor(args))
     print(f"{args.username}의 역할을 {ROLES[args.role]}(으)로 바꿨습니다. 열린 세션은 끝났습니다.")
     return 0
@@ -56,14 +56,14 @@ def _role(args: argparse.Namespace) -> int:
 
 def _password(args: argparse.Namespace) -> int:
     password = args.password or getpass.getpass("새 비밀번호: ")
-    with session_factory()() as session:
+    with unit_of_work() as session:
         service.set_password(session, args.username, password, actor=_actor(args))
     print(f"{args.username}의 비밀번호를 바꿨습니다. 열린 세션은 끝났습니다.")
     return 0
 
 
 def _history(args: argparse.Namespace) -> int:
-    with session_factory()() as session:
+    with unit_of_work() as session:
         events = service.permission_history(session, args.username, args.limit)
     for e in events:
         print(f"{e['at']:%Y-%m-%d %H:%M:%S%z} {e['username']} {e['action']} {e['detail'] or ''} "

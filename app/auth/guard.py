@@ -4,13 +4,14 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from app.access import context
-from app.auth.permissions import EVERYWHERE, Operation, operation_for, record_params
-from app.auth.principal import Principal
-from app.auth.scope import record_scopes
 from app.errors import Forbidden, NotFound
+from app.policy.permissions import EVERYWHERE, Operation, operation_for, record_params
+from app.policy.principal import Principal
+from app.policy.scope import record_scopes
+from app.validation import MAX_ID
 
-NOT_IN_MATRIX = "권한표(app/auth/permissions.py)에 없는 기능이라 거부합니다."
-INT32_MAX = 2**31 - 1
+NOT_IN_MATRIX = "권한표(app/policy/permissions.py)에 없는 기능이라 거부합니다."
+INT32_MAX = MAX_ID
 
 
 def _integer(raw) -> int | None:

@@ -5,8 +5,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.auth import service
+from app.auth.deps import CurrentUser
 from app.auth.schemas import MeRead, TokenRead
-from app.deps import CurrentUser, SessionDep, client_ip
+from app.deps import SessionDep, client_ip
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

@@ -8,10 +8,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import AuthSession, PermissionEvent, User, UserDong, UserTract
-from app.auth.principal import Principal
 from app.auth.security import hash_password, new_token, token_digest, verify_password
 from app.config import get_settings
 from app.errors import InvalidInput, Unauthorized
+from app.policy.principal import Principal
 from app.tracts.models import Dong
 from app.vocab import ROLES
 
@@ -23,33 +23,38 @@ PASSWORD_MAX = 128
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
 
 
+class LoginFailed(Unauthorized):
+    """The same answer for every failed sign-in (no account probing); the failure count it raised stands."""
+
+    keeps_writes = True
+
+    def __init__(self):
+        super().__init__(LOGIN_FAILED)
+
+
 def login(session: Session, username: str, password: str, client_ip: str | None) -> tuple[str, int]:
     """Check the password and open a session; the same message for every failure (no account probing)."""
     settings = get_settings()
     now = settings.now()
     if "\x00" in username or len(username) > 60:  # no such account can exist; spare the database
         verify_password(None, password)
-        raise Unauthorized(LOGIN_FAILED)
+        raise LoginFailed()
     user = session.execute(select(User).where(User.username == username).with_for_update()).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not user.is_active:
-        raise Unauthorized(LOGIN_FAILED)
-    if user.locked_until and user.locked_until > now:
-        raise Unauthorized(LOGIN_FAILED)
+    if user is None or not user.is_active or (user.locked_until and user.locked_until > now):
+        raise LoginFailed()
     if not ok:
         user.failed_logins += 1
         if user.failed_logins >= settings.login_max_failures:
             user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
             user.failed_logins = 0
-        session.commit()
-        raise Unauthorized(LOGIN_FAILED)
+        raise LoginFailed()
     user.failed_logins = 0
     user.locked_until = None
     token = new_token()
     expires_in = settings.token_absolute_hours * 3600
     session.add(AuthSession(token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
                             expires_at=now + timedelta(seconds=expires_in), client_ip=client_ip))
-    session.commit()
     return token, settings.token_idle_minutes * 60
 
 
@@ -69,7 +74,6 @@ def authenticate(session: Session, token: str, client_ip: str | None) -> Princip
         raise Unauthorized(SESSION_EXPIRED)
     if now - auth.last_seen_at >= LAST_SEEN_RESOLUTION:
         session.execute(update(AuthSession).where(AuthSession.id == auth.id).values(last_seen_at=now))
-        session.commit()
     dong_ids = session.execute(select(UserDong.dong_id).where(UserDong.user_id == user.id)).scalars().all()
     tract_ids = session.execute(select(UserTract.tract_id).where(UserTract.user_id == user.id)).scalars().all()
     return Principal(user_id=user.id, username=user.username, role=user.role, dong_ids=frozenset(dong_ids),
@@ -81,7 +85,6 @@ def logout(session: Session, principal: Principal) -> None:
     """Revoke the caller's token at once."""
     session.execute(update(AuthSession).where(AuthSession.id == principal.session_id)
                     .values(revoked_at=get_settings().now()))
-    session.commit()
 
 
 def revoke_all(session: Session, user_id: int) -> int:
@@ -130,7 +133,6 @@ def create_user(session: Session, *, username: str, password: str, role: str, do
         session.add(UserTract(user_id=user.id, tract_id=tract_id))
     session.add(PermissionEvent(user_id=user.id, action="create", actor=actor,
                                 detail=f"role={role} dongs={sorted(dong_ids)} tracts={sorted(tract_ids)}"))
-    session.commit()
     return user
 
 
@@ -159,7 +161,6 @@ def disable_user(session: Session, username: str, *, actor: str, reason: str | N
     user.is_active = False
     ended = revoke_all(session, user.id)
     _event(session, user, "disable", f"사유: {reason or '-'}; 종료한 세션 {ended}개", actor)
-    session.commit()
     return ended
 
 
@@ -168,7 +169,6 @@ def enable_user(session: Session, username: str, *, actor: str) -> None:
     user = _user(session, username)
     user.is_active, user.failed_logins, user.locked_until = True, 0, None
     _event(session, user, "enable", "계정 사용 재개", actor)
-    session.commit()
 
 
 def unlock_user(session: Session, username: str, *, actor: str) -> None:
@@ -176,7 +176,6 @@ def unlock_user(session: Session, username: str, *, actor: str) -> None:
     user = _user(session, username)
     user.failed_logins, user.locked_until = 0, None
     _event(session, user, "unlock", "로그인 잠금 해제", actor)
-    session.commit()
 
 
 def grant_dong(session: Session, username: str, dong_code: str, *, actor: str) -> bool:
@@ -186,7 +185,6 @@ def grant_dong(session: Session, username: str, dong_code: str, *, actor: str) -
     if not exists:
         session.add(UserDong(user_id=user.id, dong_id=dong.id))
         _event(session, user, "grant_dong", f"{dong.code} {dong.name}", actor)
-    session.commit()
     return not exists
 
 
@@ -196,7 +194,6 @@ def revoke_dong(session: Session, username: str, dong_code: str, *, actor: str) 
     removed = session.execute(delete(UserDong).where(UserDong.user_id == user.id, UserDong.dong_id == dong.id))
     if removed.rowcount:
         _event(session, user, "revoke_dong", f"{dong.code} {dong.name}", actor)
-    session.commit()
     return bool(removed.rowcount)
 
 
@@ -208,7 +205,6 @@ def set_role(session: Session, username: str, role: str, *, actor: str) -> None:
     old, user.role = user.role, role
     ended = revoke_all(session, user.id)
     _event(session, user, "role", f"{old} → {role}; 종료한 세션 {ended}개", actor)
-    session.commit()
 
 
 def set_password(session: Session, username: str, password: str, *, actor: str) -> None:
@@ -218,7 +214,6 @@ def set_password(session: Session, username: str, password: str, *, actor: str) 
     user.password_hash, user.failed_logins, user.locked_until = hash_password(password), 0, None
     ended = revoke_all(session, user.id)
     _event(session, user, "password", f"비밀번호 변경; 종료한 세션 {ended}개", actor)
-    session.commit()
 
 
 def permission_history(session: Session, username: str | None = None, limit: int = 200) -> list[dict]:

@@ -95,7 +95,7 @@ def print_logins(migration_url: str, password_is_default: bool) -> None:
     by_role: dict[str, list[str]] = {}
     for username, role in rows:
         by_role.setdefault(role, []).append(username)
-    print("\n  행복-맵 is starting at  http://%s:%d/\n" % (HOST, PORT))
+    print(f"\n  행복-맵 is starting at  http://{HOST}:{PORT}/\n")
     print("  Demo logins:")
     for role in sorted(by_role, key=lambda r: order.index(r) if r in order else len(order)):
         print(f"    {role:<15} {_ranges(by_role[role])}")

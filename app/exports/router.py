@@ -1,15 +1,15 @@
 """Export routes: the household list and visits as CSV or XLSX, always with a purpose."""
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.auth.deps import CurrentUser
 from app.config import get_settings
-from app.deps import CurrentUser, SessionDep
+from app.deps import DateFrom, DateTo, OptionalRecordId, SessionDep
 from app.errors import InvalidInput
 from app.exports import service
 from app.exports.tabular import Table, to_csv, to_xlsx
-from app.households.router import household_filter
+from app.households.params import ListFilter, Sort
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 Format = Literal["csv", "xlsx"]
@@ -35,18 +35,9 @@ def _file(table: Table, stem: str, fmt: str) -> Response:
 @router.get("/exports/households.{fmt}", response_class=Response,
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}})
 def export_households(request: Request, fmt: Format, purpose: Purpose, principal: CurrentUser,
-                      session: SessionDep,
-                      dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
-                      tract_id: int | None = Query(None, ge=1, le=2**31 - 1),
-                      risk: str | None = Query(None, max_length=60),
-                      need: str | None = Query(None, max_length=300),
-                      overdue: bool | None = None,
-                      q: str | None = Query(None, max_length=100),
-                      status: Literal["active", "closed", "all"] = "active",
-                      sort: Literal["risk", "-last_visit_at", "last_visit_at", "next_visit_due", "address"] = "risk",
-                      reveal: bool = Query(False, description="실명·전화번호 포함 (담당 공무원, 기록됨)")):
+                      session: SessionDep, f: ListFilter, sort: Sort = "risk",
+                      reveal: Annotated[bool, Query(description="실명·전화번호 포함 (담당 공무원, 기록됨)")] = False):
     """The filtered household list (same filters as GET /households) as CSV or XLSX."""
-    f = household_filter(dong_id, tract_id, risk, need, overdue, q, status, None)
     table = service.households_table(session, principal, f, sort, reveal, _purpose(purpose),
                                      f"{request.method} {request.url.path}")
     return _file(table, "households", fmt)
@@ -55,9 +46,9 @@ def export_households(request: Request, fmt: Format, purpose: Purpose, principal
 @router.get("/exports/visits.{fmt}", response_class=Response,
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}})
 def export_visits(request: Request, fmt: Format, purpose: Purpose, principal: CurrentUser, session: SessionDep,
-                  dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
-                  date_from: date | None = Query(None, alias="from"),
-                  date_to: date | None = Query(None, alias="to")):
+                  dong_id: OptionalRecordId = None,
+                  date_from: DateFrom = None,
+                  date_to: DateTo = None):
     """Visits in the caller's area (optionally one dong and a period) as CSV or XLSX."""
     table = service.visits_table(session, principal, dong_id, date_from, date_to, _purpose(purpose),
                                  f"{request.method} {request.url.path}")

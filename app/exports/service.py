@@ -7,13 +7,13 @@ from sqlalchemy.orm import Session
 
 from app.access import service as access
 from app.auth.models import User
-from app.auth.principal import Principal
-from app.auth.scope import household_scope
 from app.config import get_settings
 from app.errors import Forbidden, InvalidInput
 from app.exports.tabular import Table
 from app.households import service as households
 from app.households.models import Household
+from app.policy.principal import Principal
+from app.policy.scope import household_scope
 from app.risk.levels import LABELS
 from app.stats.service import check_period, in_days
 from app.tracts import service as places
@@ -73,7 +73,7 @@ def households_table(session: Session, principal: Principal, f: households.House
     tz = get_settings().tz
     table = _table("가구 목록", HOUSEHOLD_COLUMNS)
     ids = []
-    for row in session.execute(households._read_query().where(*conds).order_by(*households._order(sort))):
+    for row in session.execute(households.read_query().where(*conds).order_by(*households.order_by(sort))):
         h = households.to_read(row, principal, reveal=reveal)
         ids.append(h["id"])
         table.rows.append([
@@ -84,7 +84,6 @@ def households_table(session: Session, principal: Principal, f: households.House
             h["lon"], h["lat"],
         ])
     access.record(session, principal, "export", resource, ids, purpose)
-    session.commit()
     return table
 
 
@@ -119,5 +118,4 @@ def visits_table(session: Session, principal: Principal, dong_id: int | None, da
             LABELS[v.risk_override] if v.risk_override else None, v.override_reason, v.notes, username,
         ])
     access.record(session, principal, "export", resource, sorted({r[0].household_id for r in rows}), purpose)
-    session.commit()
     return table

@@ -9,12 +9,10 @@ EPSG:5186/5179), 위치정확도. `--category` sets the category of every row of
 without 시설코드 gets a code from the name and address. A row without coordinates may only update a facility
 already in the directory (its location is kept).
 """
-import argparse
 import csv
 import hashlib
 import io
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -171,7 +169,7 @@ def _plan_row(report: Report, row_no: int, cells: dict[str, str], cols: dict[str
         parts = [p for p in cells["needs"].replace(";", ",").replace("/", ",").replace("·", ",").split(",")
                  if p.strip()]
         resolved = [resolve_need(p) for p in parts]
-        unknown = [p.strip() for p, r in zip(parts, resolved) if r is None]
+        unknown = [p.strip() for p, r in zip(parts, resolved, strict=False) if r is None]
         if unknown:
             report.error(row_no, "needs", f"{row_no}행: 알 수 없는 욕구입니다: {', '.join(unknown)}", code or None)
         needs = list(dict.fromkeys(r for r in resolved if r))
@@ -262,7 +260,8 @@ def _same(facility: Facility, values: dict) -> bool:
 
 def import_csv(session: Session, data: bytes, file_name: str, source: str | None = None,
                default_category: str | None = None, dry_run: bool = False) -> dict:
-    """Check the whole file, then insert new codes and update changed ones in one commit; on any error, nothing."""
+    """Check the whole file, then insert new codes and update changed ones in the caller's transaction;
+    on any error, nothing."""
     # PostgreSQL text cannot hold NUL: such a source (or a file name, the default source) is refused up front.
     has_nul = {"source": "\x00" in (source or ""), "file": "\x00" in file_name}
     file_name = file_name.replace("\x00", "")
@@ -299,7 +298,6 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
         if p.lonlat is None and p.code not in existing:
             report.error(p.row, "location", f"{p.row}행: 새 시설({p.code})에는 경도·위도가 필요합니다.", p.code)
     if not report.ok:
-        session.rollback()
         return report.as_dict()
 
     settings = get_settings()
@@ -334,8 +332,7 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
             new_rows.append(Facility(code=p.code, geom=point_ewkt(*p.lonlat), location_quality=p.quality,
                                      accepting_referrals=True, referrals_confirmed_on=None, is_synthetic=False,
                                      **values))
-    if dry_run:
-        session.rollback()
+    if dry_run:  # nothing above has touched a row
         return report.as_dict()
     session.add_all(new_rows)
     session.flush()
@@ -347,59 +344,4 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
         # A bulk SQL update: the version was already raised by the ORM update of the same import.
         session.execute(update(Facility).where(Facility.id.in_(ids)).values(dong_id=containing)
                         .execution_options(synchronize_session=False))
-    session.commit()
     return report.as_dict()
-
-
-def print_report(report: dict, out=sys.stdout) -> None:
-    """The report in Korean for a terminal."""
-    print(report["detail"], file=out)
-    if report["ignored_columns"]:
-        print(f"쓰지 않은 열: {', '.join(report['ignored_columns'])}", file=out)
-    for e in report["errors"]:
-        print(f"  - {e['message']}", file=out)
-    if report["error_count"] > len(report["errors"]):
-        print(f"  … 외 {report['error_count'] - len(report['errors'])}건", file=out)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The import command's options (shared by this module and `python -m app.cli import-facilities`)."""
-    parser.add_argument("path", help="가져올 CSV 파일 (UTF-8 또는 CP949, 한글 제목 행)")
-    parser.add_argument("--dry-run", action="store_true", help="검사만 하고 저장하지 않습니다")
-    parser.add_argument("--source", help="출처 이름 (기본: 파일 이름)")
-    parser.add_argument("--category", choices=sorted(FACILITY_CATEGORIES),
-                        help="분류 열이 없는 파일에서 모든 행의 분류 (예: 장애인복지관 현황이면 "
-                             "disability_welfare_centre)")
-
-
-def add_commands(sub) -> None:
-    """`python -m app.cli import-facilities ...`."""
-    parser = sub.add_parser("import-facilities", help="복지기관 CSV 가져오기 (오류가 있으면 아무것도 저장하지 않음)")
-    add_arguments(parser)
-    parser.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Import one file with the configured database; 0 when imported (or checked), 1 when refused."""
-    from app.db import session_factory
-
-    path = Path(args.path)
-    if not path.is_file():
-        print(f"오류: 파일이 없습니다: {path}", file=sys.stderr)
-        return 2
-    with session_factory()() as session:
-        report = import_csv(session, path.read_bytes(), path.name, source=args.source,
-                            default_category=args.category, dry_run=args.dry_run)
-    print_report(report, sys.stdout if report["ok"] else sys.stderr)
-    return 0 if report["ok"] else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m app.facilities.importer`: exit 0 when imported or checked, 1 when refused, 2 without a file."""
-    parser = argparse.ArgumentParser(prog="python -m app.facilities.importer", description="복지기관 CSV 가져오기")
-    add_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,19 +1,12 @@
 """Facility routes: the map layer, directory search, nearby help for a household, staff edits and CSV import."""
 from typing import Annotated
 
-from fastapi import APIRouter, File, Header, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Header, Query, Response, UploadFile
 from fastapi.responses import JSONResponse
 
-from app.auth.principal import Principal
+from app.auth.deps import CurrentUser, require_roles
 from app.config import get_settings
-from app.deps import (
-    BBoxDep,
-    CurrentUser,
-    PageDep,
-    SessionDep,
-    if_match_version,
-    require_roles,
-)
+from app.deps import BBoxDep, PageDep, RecordId, SessionDep, if_match_version
 from app.errors import InvalidInput, PayloadTooLarge
 from app.facilities import importer, service
 from app.facilities.schemas import (
@@ -24,11 +17,12 @@ from app.facilities.schemas import (
     ImportReport,
     ReferralConfirm,
 )
+from app.policy.principal import Principal
 from app.vocab import FACILITY_CATEGORIES
 
 router = APIRouter(prefix="/api/v1", tags=["facilities"])
 GEOJSON = "application/geo+json"
-FacilityId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+FacilityId = RecordId
 
 
 class NearbyList(FacilityList):
@@ -63,7 +57,7 @@ def search_facilities(principal: CurrentUser, session: SessionDep, page: PageDep
 
 @router.get("/households/{household_id}/nearby-facilities", response_model=NearbyList)
 def nearby_facilities(principal: CurrentUser, session: SessionDep, page: PageDep,
-                      household_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                      household_id: RecordId,
                       need: str | None = Query(None, max_length=300,
                                                description="생략하면 가구의 열린 욕구, 빈 값이면 모든 기관"),
                       category: str | None = Query(None, max_length=300),
@@ -84,7 +78,8 @@ def import_facilities(principal: Annotated[Principal, require_roles("admin", "di
                       file: Annotated[UploadFile, File(description="한글 제목 행이 있는 CSV")],
                       dry_run: bool = Query(False, description="검사만 하고 저장하지 않기"),
                       source: str | None = Query(None, max_length=120),
-                      category: str | None = Query(None, max_length=40, description="분류 열이 없는 파일에서 모든 행의 분류")):
+                      category: str | None = Query(None, max_length=40,
+                                                   description="분류 열이 없는 파일에서 모든 행의 분류")):
     """Import a facility CSV: every row or none; answers the validation report (422 when refused)."""
     limit = get_settings().max_body_bytes
     data = file.file.read(limit + 1)

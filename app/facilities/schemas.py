@@ -9,8 +9,8 @@ from app.validation import (
     Note,
     Phone,
     StrictInput,
-    _clean_text,
-    _not_blank,
+    clean_text,
+    not_blank,
 )
 from app.vocab import FACILITY_CATEGORIES, NEEDS
 
@@ -28,12 +28,12 @@ def _needs(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-FacilityName = Annotated[str, Field(max_length=120), AfterValidator(_clean_text), AfterValidator(_not_blank)]
-FacilityCode = Annotated[str, Field(max_length=40), AfterValidator(_clean_text), AfterValidator(_not_blank)]
+FacilityName = Annotated[str, Field(max_length=120), AfterValidator(clean_text), AfterValidator(not_blank)]
+FacilityCode = Annotated[str, Field(max_length=40), AfterValidator(clean_text), AfterValidator(not_blank)]
 Category = Annotated[str, Field(max_length=40), AfterValidator(_category)]
 NeedList = Annotated[list[Annotated[str, Field(max_length=30)]], Field(max_length=20), AfterValidator(_needs)]
-FacilityAddress = Annotated[str, Field(max_length=250), AfterValidator(_clean_text)]
-Hours = Annotated[str, Field(max_length=120), AfterValidator(_clean_text)]
+FacilityAddress = Annotated[str, Field(max_length=250), AfterValidator(clean_text)]
+Hours = Annotated[str, Field(max_length=120), AfterValidator(clean_text)]
 LocationQuality = Literal["exact", "approximate"]
 
 

@@ -8,18 +8,18 @@ from sqlalchemy import ARRAY, String, case, cast, func, select, text
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.auth.principal import Principal
-from app.auth.scope import household_scope
 from app.config import get_settings
+from app.db import flush_versioned
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.facilities.categories import default_needs
 from app.facilities.models import Facility
 from app.facilities.schemas import FacilityCreate, FacilityUpdate, ReferralConfirm
-from app.geo.geojson import feature_collection
 from app.geo.validate import BBox, CoordinateError, check_lonlat
 from app.households.models import Household
+from app.layers.geojson import feature_collection
+from app.policy.principal import Principal
+from app.policy.scope import household_scope
 from app.tracts.models import Dong
 from app.validation import lonlat_of, parse_codes, parse_lonlat_text
 from app.vocab import FACILITY_CATEGORIES, NEEDS
@@ -269,12 +269,9 @@ def create(session: Session, principal: Principal, data: FacilityCreate) -> dict
     session.add(facility)
     try:
         session.flush()
-    except IntegrityError:
-        session.rollback()  # another request inserted the same code between the check above and this insert
+    except IntegrityError:  # another request inserted the same code between the check above and this insert
         raise Conflict(f"이미 있는 시설코드입니다: {code}") from None
-    facility_id = facility.id
-    session.commit()
-    return get(session, facility_id)
+    return get(session, facility.id)
 
 
 def _locked(session: Session, facility_id: int) -> Facility:
@@ -292,13 +289,8 @@ def _check_version(facility: Facility, version: int | None) -> None:
         raise Conflict(STALE)
 
 
-def _flush_and_commit(session: Session, facility_id: int) -> dict:
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        raise Conflict(STALE) from None
-    session.commit()
+def _saved(session: Session, facility_id: int) -> dict:
+    flush_versioned(session, STALE)
     return get(session, facility_id)
 
 
@@ -322,7 +314,7 @@ def update(session: Session, principal: Principal, facility_id: int, data: Facil
         facility.geom = point_ewkt(lon, lat)
         facility.dong_id = dong_at(session, lon, lat)
     facility.updated_at = settings.now()
-    return _flush_and_commit(session, facility_id)
+    return _saved(session, facility_id)
 
 
 def confirm_referrals(session: Session, principal: Principal, facility_id: int, data: ReferralConfirm,
@@ -336,4 +328,4 @@ def confirm_referrals(session: Session, principal: Principal, facility_id: int, 
     facility.accepting_referrals = data.accepting_referrals
     facility.referrals_confirmed_on = settings.today()
     facility.updated_at = settings.now()
-    return _flush_and_commit(session, facility_id)
+    return _saved(session, facility_id)

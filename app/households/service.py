@@ -5,25 +5,26 @@ from geoalchemy2 import functions as gf
 from sqlalchemy import ARRAY, Select, String, case, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.access import service as access
-from app.auth.masking import mask_name, mask_phone
-from app.auth.principal import Principal
-from app.auth.scope import household_scope
 from app.config import get_settings
+from app.db import flush_versioned
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
-from app.geo.geojson import feature_collection
 from app.geo.validate import BBox
 from app.households import rrn
 from app.households.models import Household
 from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdUpdate
+from app.layers.geojson import feature_collection
+from app.policy.masking import mask_name, mask_phone
+from app.policy.principal import Principal
+from app.policy.scope import household_scope
 from app.risk.levels import COLORS, RISK_LEVELS, URGENCY
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
 from app.validation import lonlat_of
+from app.vocab import HOUSEHOLD_SORTS
 
-SORTS = ("risk", "-last_visit_at", "last_visit_at", "next_visit_due", "address")
+SORTS = tuple(HOUSEHOLD_SORTS)
 STALE = "다른 사용자가 먼저 이 가구를 수정했습니다. 새로고침 후 다시 시도하세요."
 
 
@@ -72,7 +73,8 @@ def filter_conditions(principal: Principal, f: HouseholdFilter) -> list:
 _URGENCY_SQL = case(*[(Household.risk_level == lvl, rank) for lvl, rank in URGENCY.items()], else_=99)
 
 
-def _order(sort: str):
+def order_by(sort: str) -> list:
+    """ORDER BY terms of a household sort (see SORTS); the id last so pages never overlap."""
     if sort == "risk":
         return [_URGENCY_SQL, Household.next_visit_due, Household.id]
     if sort == "-last_visit_at":
@@ -84,7 +86,7 @@ def _order(sort: str):
     return [Household.address, Household.id]
 
 
-def _read_query(principal: Principal | None = None) -> Select:
+def read_query(principal: Principal | None = None) -> Select:
     """Households with their point, dong and tract names (a partner gets the dong's point instead)."""
     if principal is not None and principal.role == "partner":
         # The address is cut to the dong, so the point is too: the dong office or a point inside the dong.
@@ -137,11 +139,10 @@ def list_(session: Session, principal: Principal, f: HouseholdFilter, sort: str,
     ensure_area_visible(session, principal, f)
     conds = filter_conditions(principal, f)
     total = session.execute(select(func.count()).select_from(Household).where(*conds)).scalar_one()
-    rows = session.execute(_read_query(principal).where(*conds).order_by(*_order(sort)).limit(limit)
+    rows = session.execute(read_query(principal).where(*conds).order_by(*order_by(sort)).limit(limit)
                            .offset(offset)).all()
     items = [to_read(r, principal) for r in rows]
     access.record(session, principal, "list", resource, [i["id"] for i in items])
-    session.commit()
     return {"items": items, "total": total}
 
 
@@ -153,8 +154,9 @@ def ensure_area_visible(session: Session, principal: Principal, f: HouseholdFilt
         places.ensure_tract_visible(session, principal, f.tract_id)
 
 
-def _get_row(session: Session, principal: Principal, household_id: int):
-    row = session.execute(_read_query(principal).where(Household.id == household_id, household_scope(principal))
+def get_row(session: Session, principal: Principal, household_id: int):
+    """A household row of read_query() inside the caller's area, or 404."""
+    row = session.execute(read_query(principal).where(Household.id == household_id, household_scope(principal))
                           ).first()
     if row is None:
         raise NotFound("가구를 찾을 수 없습니다.")
@@ -166,9 +168,8 @@ def get(session: Session, principal: Principal, household_id: int, resource: str
     """One household; `reveal` shows full name and phone to staff and is recorded as such."""
     if reveal and not principal.is_staff:
         raise Forbidden("실명·전화번호 열람 권한이 없습니다.")
-    row = _get_row(session, principal, household_id)
+    row = get_row(session, principal, household_id)
     access.record(session, principal, "unmask" if reveal else "read", resource, [household_id], purpose)
-    session.commit()
     return to_read(row, principal, reveal=reveal)
 
 
@@ -204,11 +205,11 @@ def create(session: Session, principal: Principal, data: HouseholdCreate, resour
     session.add(household)
     session.flush()
     access.record(session, principal, "create", resource, [household.id])
-    session.commit()
-    return to_read(_get_row(session, principal, household.id), principal, reveal=True)
+    return to_read(get_row(session, principal, household.id), principal, reveal=True)
 
 
-def _locked(session: Session, principal: Principal, household_id: int) -> Household:
+def lock(session: Session, principal: Principal, household_id: int) -> Household:
+    """The household row locked FOR UPDATE until the operation commits (writers queue here), or 404."""
     household = session.execute(
         select(Household).where(Household.id == household_id, household_scope(principal)).with_for_update()
     ).scalar_one_or_none()
@@ -217,7 +218,8 @@ def _locked(session: Session, principal: Principal, household_id: int) -> Househ
     return household
 
 
-def _check_version(household: Household, version: int | None) -> None:
+def check_version(household: Household, version: int | None) -> None:
+    """The caller must send the version it read; a stale one is a 409."""
     if version is None:
         raise InvalidInput("version이 필요합니다 (본문의 version 또는 If-Match 헤더).")
     if version != household.version:
@@ -228,8 +230,8 @@ def update(session: Session, principal: Principal, household_id: int, data: Hous
            resource: str) -> dict:
     """Change details (and maybe the point) if the caller read the current version; else 409."""
     require_staff(principal)
-    household = _locked(session, principal, household_id)
-    _check_version(household, data.version if data.version is not None else version)
+    household = lock(session, principal, household_id)
+    check_version(household, data.version if data.version is not None else version)
     if household.status != "active":
         raise InvalidInput("종결된 가구는 수정할 수 없습니다.")
     fields = data.model_dump(exclude_unset=True, exclude={"lon", "lat", "x", "y", "crs", "version", "rrn"})
@@ -246,22 +248,15 @@ def update(session: Session, principal: Principal, household_id: int, data: Hous
         household.geom = places.point_wkt(lon, lat)
         household.dong_id, household.tract_id = placement.dong_id, placement.tract_id
     household.updated_at = get_settings().now()
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        raise Conflict(STALE) from None
-    access.record(session, principal, "update", resource, [household_id])
-    session.commit()
-    return to_read(_get_row(session, principal, household_id), principal)  # full names only via unmask
+    return _saved(session, principal, household, resource)
 
 
 def close(session: Session, principal: Principal, household_id: int, data: HouseholdClose, version: int | None,
           resource: str) -> dict:
     """Close a household with a reason; its visits and history stay."""
     require_staff(principal)
-    household = _locked(session, principal, household_id)
-    _check_version(household, data.version if data.version is not None else version)
+    household = lock(session, principal, household_id)
+    check_version(household, data.version if data.version is not None else version)
     if household.status == "closed":
         raise Conflict("이미 종결된 가구입니다.")
     now = get_settings().now()
@@ -269,14 +264,14 @@ def close(session: Session, principal: Principal, household_id: int, data: House
         "closed", data.reason, now, now
     if data.note:
         household.notes = ((household.notes + "\n") if household.notes else "") + f"[종결] {data.note}"
-    try:
-        session.flush()
-    except StaleDataError:
-        session.rollback()
-        raise Conflict(STALE) from None
-    access.record(session, principal, "update", resource, [household_id])
-    session.commit()
-    return to_read(_get_row(session, principal, household_id), principal)
+    return _saved(session, principal, household, resource)
+
+
+def _saved(session: Session, principal: Principal, household: Household, resource: str) -> dict:
+    """The tail of every edit: flush, record the access, answer masked (full names only via unmask)."""
+    flush_versioned(session, STALE)
+    access.record(session, principal, "update", resource, [household.id])
+    return to_read(get_row(session, principal, household.id), principal)
 
 
 def layer(session: Session, principal: Principal, f: HouseholdFilter, resource: str) -> str:
@@ -292,7 +287,6 @@ def layer(session: Session, principal: Principal, f: HouseholdFilter, resource: 
     }, precision=6)
     ids = session.execute(select(Household.id).where(*conds)).scalars().all()
     access.record(session, principal, "list", resource, ids)
-    session.commit()
     return text
 
 
@@ -303,7 +297,6 @@ def lookup_rrn(session: Session, principal: Principal, number: str, purpose: str
     ids = session.execute(select(Household.id).where(Household.rrn_lookup_hash == digest, household_scope(principal))
                           .order_by(Household.id)).scalars().all()
     access.record(session, principal, "lookup", resource, ids, purpose)
-    session.commit()
     return {"household_ids": list(ids)}
 
 

@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
-from app.deps import SessionDep
+from app.deps import OwnTransactionSession
 from app.errors import PayloadTooLarge
-from app.integrations.limits import KAKAO_MAX_BODY, limiter, read_limited
-from app.reports import service
+from app.ratelimit import KAKAO_MAX_BODY, limiter, read_limited
+from app.reports import intake, service
 from app.vocab import INDICATORS
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,8 @@ def handle(session: Session, payload: SkillPayload, should_abort) -> dict:
         found = service.by_receipt(session, receipt, sender) if sender else None
         session.rollback()
         if found is None:
-            return skill_response(f"접수번호 {receipt}의 신고를 찾을 수 없습니다. 이 채팅방에서 접수한 번호인지 확인해 주세요.")
+            return skill_response(f"접수번호 {receipt}의 신고를 찾을 수 없습니다. "
+                                  "이 채팅방에서 접수한 번호인지 확인해 주세요.")
         return skill_response(_status_text(found), found.receipt_no)
     squashed = utterance.replace(" ", "")
     if squashed in STATUS_WORDS:
@@ -172,10 +173,10 @@ def handle(session: Session, payload: SkillPayload, should_abort) -> dict:
     if len(description.replace(" ", "")) < MIN_DESCRIPTION:
         return skill_response(TOO_SHORT)
     address = _param(payload.action, ADDRESS_PARAMS)
-    data = service.Intake(channel="kakao", description=description[:4000], address=(address or None) and address[:250],
+    data = intake.Intake(channel="kakao", description=description[:4000], address=(address or None) and address[:250],
                           category=_category(_param(payload.action, CATEGORY_PARAMS)),
-                          external_user_id=sender, dedup_key=service.dedup_key("kakao", user_id or "-", utterance))
-    result = service.intake(session, data, should_abort=should_abort,
+                          external_user_id=sender, dedup_key=intake.dedup_key("kakao", user_id or "-", utterance))
+    result = intake.intake(session, data, should_abort=should_abort,
                             timeouts_ms=(LOCK_TIMEOUT_MS, STATEMENT_TIMEOUT_MS))
     receipt = result.report.receipt_no
     if not result.created:
@@ -203,7 +204,7 @@ class _Turn:
                 pass
 
 
-def turn(session: SessionDep) -> Iterator[_Turn]:
+def turn(session: OwnTransactionSession) -> Iterator[_Turn]:
     """Dependency: a turn holding the request's session, waited for before the session is closed."""
     current = _Turn(session)
     yield current
@@ -246,6 +247,6 @@ async def skill(request: Request, current: Annotated[_Turn, Depends(turn)],
     current.future = _pool().submit(_work, current, payload)
     try:
         return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(current.future)), timeout=DEADLINE_S)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         current.abandoned.set()  # the worker rolls back instead of committing a report nobody was told about
         return skill_response(SLOW)

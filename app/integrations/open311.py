@@ -7,15 +7,11 @@ personal data, and the spec lets a server leave those blank.
 """
 import hashlib
 import hmac
-import json
-import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,14 +19,14 @@ from app.config import get_settings
 from app.deps import SessionDep
 from app.errors import AppError
 from app.geo.validate import CoordinateError, check_lonlat
-from app.integrations.limits import OPEN311_MAX_BODY, limiter, read_limited
-from app.reports import service
+from app.integrations.open311_format import FORMATS, Open311Error, check_format, error, render
+from app.ratelimit import OPEN311_MAX_BODY, limiter, read_limited
+from app.reports import intake, service
 from app.reports.models import Report
 from app.vocab import INDICATORS
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
-FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-22T00:00:00+09:00"
 GROUP = "복지위기 신고"
@@ -71,58 +67,6 @@ ATTRIBUTES = [
                 {"key": "other", "name": "기타"}]},
 ]
 _ATTRIBUTE_CODES = {a["code"]: a for a in ATTRIBUTES}
-
-
-class Open311Error(Exception):
-    """An error answered as [{"code", "description"}] with the same HTTP status."""
-
-    def __init__(self, status: int, description: str):
-        super().__init__(description)
-        self.status = status
-        self.description = description
-
-
-def _fmt(value: str) -> str:
-    if value not in FORMATS:
-        raise Open311Error(400, "형식은 .json 또는 .xml 이어야 합니다.")
-    return value
-
-
-def _element(tag: str, value: Any) -> ET.Element:
-    node = ET.Element(tag)
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            node.append(_element(key, inner))
-    elif isinstance(value, list):
-        child_tag = {"values": "value", "attributes": "attribute", "formats": "format",
-                     "endpoints": "endpoint"}.get(tag, "item")
-        for inner in value:
-            node.append(_element(child_tag, inner))
-    elif isinstance(value, bool):
-        node.text = "true" if value else "false"
-    elif value is not None:
-        node.text = str(value)
-    return node
-
-
-def render(fmt: str, data: Any, root: str, item: str | None = None, status: int = 200) -> Response:
-    """JSON as is, or XML: a list becomes <root><item>..</item></root>, a dict <root>..</root>."""
-    if fmt == "json":
-        return Response(json.dumps(data, ensure_ascii=False), status_code=status, media_type=FORMATS["json"])
-    if isinstance(data, list):
-        node = ET.Element(root)
-        for entry in data:
-            node.append(_element(item or "item", entry))
-    else:
-        node = _element(root, data)
-    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(node, encoding="unicode").encode()
-    return Response(body, status_code=status, media_type=FORMATS["xml"])
-
-
-def error(fmt: str, status: int, description: str) -> Response:
-    """Open311 errors: a list of {code, description}, in the caller's format (JSON if unknown)."""
-    return render(fmt if fmt in FORMATS else "json", [{"code": status, "description": description}], "errors",
-                  "error", status=status)
 
 
 def _check_jurisdiction(request: Request) -> None:
@@ -192,12 +136,11 @@ def _has_nul(*values: str) -> bool:
 
 
 def _list(session: Session, params, caller: str | None) -> list[dict]:
-    query = service.read_query().where(Report.channel == CHANNEL)
     ids = [p.strip() for p in (params.get("service_request_id") or "").split(",") if p.strip()]
     if _has_nul(*ids):
         raise Open311Error(400, "service_request_id에 NUL 문자는 쓸 수 없습니다.")
     if ids:
-        query = query.where(Report.receipt_no.in_(ids[:MAX_RESULTS]))
+        rows = service.channel_reports(session, CHANNEL, receipt_nos=ids, limit=MAX_RESULTS)
     else:
         now = get_settings().now()
         end = _parse_when(params.get("end_date"), "end_date") or now
@@ -206,20 +149,16 @@ def _list(session: Session, params, caller: str | None) -> list[dict]:
             raise Open311Error(400, "start_date가 end_date보다 늦습니다.")
         if end - start > DEFAULT_WINDOW:
             raise Open311Error(400, "조회 기간은 90일을 넘을 수 없습니다.")
-        query = query.where(Report.created_at >= start, Report.created_at <= end)
         codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
-        if codes:
-            unknown = [c for c in codes if c not in INDICATORS]
-            if unknown:
-                raise Open311Error(400, f"알 수 없는 service_code: {', '.join(unknown)}")
-            query = query.where(func.coalesce(Report.category, "other").in_(codes))
+        unknown = [c for c in codes if c not in INDICATORS]
+        if unknown:
+            raise Open311Error(400, f"알 수 없는 service_code: {', '.join(unknown)}")
         statuses = [s.strip() for s in (params.get("status") or "").split(",") if s.strip()]
-        if statuses:
-            if any(s not in ("open", "closed") for s in statuses):
-                raise Open311Error(400, "status는 open 또는 closed 입니다.")
-            wanted = [*service.OPEN_STATUSES] * ("open" in statuses) + [*CLOSED] * ("closed" in statuses)
-            query = query.where(Report.status.in_(wanted))
-    rows = session.execute(query.order_by(Report.created_at.desc(), Report.id.desc()).limit(MAX_RESULTS)).all()
+        if any(s not in ("open", "closed") for s in statuses):
+            raise Open311Error(400, "status는 open 또는 closed 입니다.")
+        wanted = [*service.OPEN_STATUSES] * ("open" in statuses) + [*CLOSED] * ("closed" in statuses)
+        rows = service.channel_reports(session, CHANNEL, start=start, end=end, categories=codes, statuses=wanted,
+                                       limit=MAX_RESULTS)
     session.rollback()
     return [_request_view(row, caller) for row in rows]
 
@@ -227,8 +166,7 @@ def _list(session: Session, params, caller: str | None) -> list[dict]:
 def _one(session: Session, receipt_no: str, caller: str | None) -> list[dict]:
     if _has_nul(receipt_no):
         raise Open311Error(404, "서비스 요청을 찾을 수 없습니다.")
-    row = session.execute(service.read_query().where(Report.receipt_no == receipt_no,
-                                                     Report.channel == CHANNEL)).first()
+    row = service.channel_report(session, CHANNEL, receipt_no)
     session.rollback()
     if row is None:
         raise Open311Error(404, f"서비스 요청 {receipt_no}을(를) 찾을 수 없습니다.")
@@ -279,7 +217,7 @@ def _attributes(form) -> dict[str, list[str]]:
     return out
 
 
-def _intake_from_form(form, caller: str) -> tuple[service.Intake, bool]:
+def _intake_from_form(form, caller: str) -> tuple[intake.Intake, bool]:
     code = _text(form, "service_code", 40)
     if not code:
         raise Open311Error(400, "service_code가 필요합니다.")
@@ -313,17 +251,17 @@ def _intake_from_form(form, caller: str) -> tuple[service.Intake, bool]:
         description = description + "\n" + "\n".join(notes)
     name = " ".join(p for p in (_text(form, "last_name", 40), _text(form, "first_name", 40)) if p)
     contact = " / ".join(p for p in (name, _text(form, "phone", 30), _text(form, "email", 80)) if p) or None
-    data = service.Intake(
+    data = intake.Intake(
         channel=CHANNEL, description=description[:4000], lon=lon, lat=lat, address=address,
         indicators=attributes.get("other_indicators", []), category=code,
         reporter_contact=contact[:120] if contact else None, external_user_id=caller,
-        dedup_key=service.dedup_key("open311", caller, code, description, address, str(lat), str(lon)))
+        dedup_key=intake.dedup_key("open311", caller, code, description, address, str(lat), str(lon)))
     return data, attributes.get("immediate_danger") == ["yes"]
 
 
-def _create(session: Session, data: service.Intake) -> service.IntakeResult:
+def _create(session: Session, data: intake.Intake) -> intake.IntakeResult:
     try:
-        return service.intake(session, data)
+        return intake.intake(session, data)
     except AppError as exc:  # the spec's "general service error" is a 400, a database failure included
         raise Open311Error(400, exc.message) from None
 
@@ -332,7 +270,7 @@ def _guard(handler):
     """Run a sync handler, turning Open311Error into the spec's error list."""
     def wrapped(fmt: str, *args):
         try:
-            return handler(_fmt(fmt), *args)
+            return handler(check_format(fmt), *args)
         except Open311Error as exc:
             return error(fmt, exc.status, exc.description)
     return wrapped
@@ -413,7 +351,7 @@ async def post_request(request: Request, fmt: str, session: SessionDep):
     """Create a request from a form-encoded body with api_key (rate-limited per key, 413 when too big)."""
     out = fmt if fmt in FORMATS else "json"
     try:
-        _fmt(fmt)
+        check_format(fmt)
         _check_jurisdiction(request)
         try:
             await read_limited(request, OPEN311_MAX_BODY)

@@ -204,7 +204,7 @@ def _cover(job: PrintJob, styles: dict) -> list:
              Paragraph(f"출력 {job.printed_at:%Y-%m-%d %H:%M} (KST) · 출력자 {_esc(job.printed_by)}", styles["body"]),
              Paragraph(f"출력 사유: {_esc(job.options.purpose)}", styles["body"]),
              Paragraph(f"조건: {_esc(job.options.describe())}", styles["body"]), Spacer(0, 10)]
-    head = ["통", "가구", "고위험", "중위험", "미방문", "저위험", "기한 경과", "동선(km)"]
+    head = ["통", "가구", *(LABELS[lvl] for lvl in ("high", "medium", "unvisited", "low")), "기한 경과", "동선(km)"]
     rows = [[Paragraph(t, styles["head"]) for t in head]]
     for s in job.sheets:
         n = s.counts()
@@ -249,7 +249,7 @@ def render_pdf(job: PrintJob) -> bytes:
     styles = _styles()
     atlas = len(job.sheets) != 1
     story = _cover(job, styles) if atlas else []
-    for k, sheet in enumerate(job.sheets):
+    for sheet in job.sheets:
         if story:
             story.append(PageBreak())
         story.extend(_sheet_story(job, sheet, styles, atlas))

@@ -299,12 +299,12 @@ def draw_map(c: Canvas, sheet: Sheet, x0: float, y0: float, width: float, height
     c.setDash()
     c.setStrokeColor(INK)
     c.setLineWidth(0.5)
-    for (tx, ty), (sx, sy) in zip(true_xy, shown):
+    for (tx, ty), (sx, sy) in zip(true_xy, shown, strict=False):
         if math.hypot(sx - tx, sy - ty) > r * 0.6:
             c.line(tx, ty, sx, sy)
             c.setFillColor(INK)
             c.circle(tx, ty, 1.2, stroke=0, fill=1)
-    for s, (sx, sy) in zip(stops, shown):
+    for s, (sx, sy) in zip(stops, shown, strict=False):
         draw_marker(c, sx, sy, r, s.household["risk_level"], str(s.number), bold, s.household["overdue"])
     if view.contains(*start_page, inset=4):
         draw_start(c, *start_page, r)

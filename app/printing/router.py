@@ -2,9 +2,10 @@
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.deps import CurrentUser, SessionDep
+from app.auth.deps import CurrentUser
+from app.deps import RecordId, SessionDep
 from app.errors import InvalidInput
 from app.households.service import parse_risk
 from app.printing import service
@@ -15,7 +16,6 @@ from app.vocab import NEEDS
 router = APIRouter(prefix="/api/v1", tags=["printing"])
 PDF_DOC = {200: {"content": {"application/pdf": {}}, "description": "A4 PDF"}}
 HTML_DOC = {200: {"content": {"text/html": {}}, "description": "오프라인 HTML 지도"}}
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def print_options(
@@ -47,7 +47,7 @@ def _headers(disposition: str, ascii_name: str, title: str) -> dict[str, str]:
 
 
 @router.get("/print/tracts/{tract_id}.pdf", response_class=Response, responses=PDF_DOC)
-def print_tract_pdf(request: Request, principal: CurrentUser, session: SessionDep, tract_id: Id,
+def print_tract_pdf(request: Request, principal: CurrentUser, session: SessionDep, tract_id: RecordId,
                     options: Options):
     """A tract's field-round map and household list (A4), numbered in walking order."""
     body, title = service.tract_pdf(session, principal, tract_id, options, _resource(request))
@@ -56,7 +56,7 @@ def print_tract_pdf(request: Request, principal: CurrentUser, session: SessionDe
 
 
 @router.get("/print/dongs/{dong_id}.pdf", response_class=Response, responses=PDF_DOC)
-def print_dong_pdf(request: Request, principal: CurrentUser, session: SessionDep, dong_id: Id, options: Options):
+def print_dong_pdf(request: Request, principal: CurrentUser, session: SessionDep, dong_id: RecordId, options: Options):
     """Every tract of a dong in tract order with a cover page (an atlas)."""
     body, title = service.dong_pdf(session, principal, dong_id, options, _resource(request))
     return Response(body, media_type="application/pdf",
@@ -64,7 +64,7 @@ def print_dong_pdf(request: Request, principal: CurrentUser, session: SessionDep
 
 
 @router.get("/print/tracts/{tract_id}.html", response_class=Response, responses=HTML_DOC)
-def print_tract_html(request: Request, principal: CurrentUser, session: SessionDep, tract_id: Id,
+def print_tract_html(request: Request, principal: CurrentUser, session: SessionDep, tract_id: RecordId,
                      options: Options):
     """The same round as one self-contained HTML map for a phone with no signal."""
     body, title = service.tract_html(session, principal, tract_id, options, _resource(request))

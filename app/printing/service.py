@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from app.access import service as access
 from app.auth.models import User
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.errors import Forbidden, NotFound
 from app.geo.crs import KOREA_CENTRAL, WGS84, to_metric, transformer
 from app.households.models import Household
 from app.households.service import HouseholdFilter, filter_conditions, to_read
+from app.policy.principal import Principal
 from app.printing.offline_map import render_html
 from app.printing.pdf import render_pdf
 from app.printing.route import path_length, walking_order
@@ -155,7 +155,8 @@ def _sheets(session: Session, principal: Principal, dong, tracts: list, options:
             tract_id=t.id, number=t.number, name=t.name, dong_name=dong.name, geom=metric,
             lonlat_geom=lonlat_geoms[t.id], stops=stops, start=start, start_lonlat=start_lonlat,
             start_label=start_label, route_m=path_length(start, points, order),
-            tracts=[o for o, tid in zip(tract_outlines, tract_ids) if tid != t.id and _overlaps(o.geom.bounds, around)],
+            tracts=[o for o, tid in zip(tract_outlines, tract_ids, strict=True)
+                    if tid != t.id and _overlaps(o.geom.bounds, around)],
             dongs=[o for o in dong_outlines if _overlaps(o.geom.bounds, around)],
         ))
     return sheets
@@ -186,9 +187,8 @@ def dong_job(session: Session, principal: Principal, dong_id: int, options: Prin
 
 
 def record_printout(session: Session, principal: Principal, job: PrintJob, resource: str) -> None:
-    """Write the printout with every household id it contains to the access records (one commit)."""
+    """Write the printout with every household id it contains to the access records."""
     access.record(session, principal, "print", resource, job.household_ids, job.options.purpose)
-    session.commit()
 
 
 def tract_pdf(session: Session, principal: Principal, tract_id: int, options: PrintOptions,

@@ -2,20 +2,21 @@
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.auth.deps import CurrentUser
 from app.config import get_settings
-from app.deps import CurrentUser, PageDep, SessionDep, if_match_version
+from app.deps import OptionalRecordId, PageDep, RecordId, SessionDep, if_match_version
 from app.errors import InvalidInput
 from app.households.schemas import HouseholdRead
-from app.integrations.limits import TooManyRequests, limiter, read_limited
+from app.ratelimit import TooManyRequests, limiter, read_limited
+from app.reports import intake, service, triage
 from app.reports import photos as photo_store
-from app.reports import service, triage
 from app.reports.schemas import (
     ReportConvert,
     ReportCreate,
@@ -28,8 +29,6 @@ from app.reports.schemas import (
     ReportReview,
 )
 from app.vocab import REPORT_STATUSES
-
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 FORM_CLIENT = "report-form"  # the /report page marks its requests with X-Happymap-Client
@@ -93,12 +92,12 @@ async def create_report(request: Request, response: Response, principal: Current
     if not limiter(request).allow("report_user", str(principal.user_id)):
         raise TooManyRequests()
     channel = "web" if request.headers.get("x-happymap-client") == FORM_CLIENT else "api"
-    data = service.Intake(channel=channel, description=body.description, lon=body.lon, lat=body.lat,
+    data = intake.Intake(channel=channel, description=body.description, lon=body.lon, lat=body.lat,
                           address=body.address or None, indicators=list(body.indicators), category=body.category,
                           reporter_contact=body.reporter_contact or None, reporter_user_id=principal.user_id,
                           photos=uploads)
-    result = await run_in_threadpool(service.intake, session, data, principal=principal)
-    return service.created_view(result, principal)
+    result = await run_in_threadpool(intake.intake, session, data, principal=principal)
+    return intake.created_view(result, principal)
 
 
 def _statuses(text: str | None) -> tuple[str, ...]:
@@ -115,10 +114,10 @@ def _statuses(text: str | None) -> tuple[str, ...]:
 def list_reports(request: Request, principal: CurrentUser, session: SessionDep,
                  page: PageDep,
                  status: str | None = Query(None, max_length=80, description="new,reviewing,..."),
-                 dong_id: int | None = Query(None, ge=1, le=2**31 - 1),
+                 dong_id: OptionalRecordId = None,
                  unplaced: bool | None = Query(None, description="true: 위치 확인 필요만"),
                  channel: str | None = Query(None, pattern="^(web|api|kakao|open311)$"),
-                 household_id: int | None = Query(None, ge=1, le=2**31 - 1)):
+                 household_id: OptionalRecordId = None):
     """The triage queue (staff, by dong) or the caller's own reports (통장, partner)."""
     f = service.ReportFilter(statuses=_statuses(status), dong_id=dong_id, unplaced=unplaced, channel=channel,
                              household_id=household_id)
@@ -126,14 +125,14 @@ def list_reports(request: Request, principal: CurrentUser, session: SessionDep,
 
 
 @router.get("/reports/{report_id}", response_model=ReportRead | ReporterReportRead)
-def get_report(request: Request, report_id: Id, principal: CurrentUser,
+def get_report(request: Request, report_id: RecordId, principal: CurrentUser,
                session: SessionDep):
     """One report: the staff record (photos, history, duplicate suggestions) or the reporter's own view."""
     return service.get(session, principal, report_id, _resource(request))
 
 
 @router.get("/reports/{report_id}/photos/{photo_id}", response_class=FileResponse)
-def get_photo(report_id: Id, photo_id: Id, principal: CurrentUser, session: SessionDep):
+def get_photo(report_id: RecordId, photo_id: RecordId, principal: CurrentUser, session: SessionDep):
     """A report photo, served only through the API (the files live outside the web root)."""
     found = service.photo(session, principal, report_id, photo_id)
     return FileResponse(photo_store.path_of(found.storage_name), media_type=found.content_type,
@@ -144,28 +143,28 @@ IfMatch = Annotated[str | None, Header()]
 
 
 @router.post("/reports/{report_id}/review", response_model=ReportRead)
-def review_report(request: Request, report_id: Id, body: ReportReview,
+def review_report(request: Request, report_id: RecordId, body: ReportReview,
                   principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Take a new report into review."""
     return triage.review(session, principal, report_id, body, if_match_version(if_match), _resource(request))
 
 
 @router.post("/reports/{report_id}/convert", response_model=HouseholdRead, status_code=201)
-def convert_report(request: Request, report_id: Id, body: ReportConvert,
+def convert_report(request: Request, report_id: RecordId, body: ReportConvert,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Register the reported household (unvisited, white on the map), linked to the report both ways."""
     return triage.convert(session, principal, report_id, body, if_match_version(if_match), _resource(request))
 
 
 @router.post("/reports/{report_id}/dismiss", response_model=ReportRead)
-def dismiss_report(request: Request, report_id: Id, body: ReportDismiss,
+def dismiss_report(request: Request, report_id: RecordId, body: ReportDismiss,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Close a report with a reason."""
     return triage.dismiss(session, principal, report_id, body, if_match_version(if_match), _resource(request))
 
 
 @router.post("/reports/{report_id}/mark-duplicate", response_model=ReportRead)
-def mark_duplicate(request: Request, report_id: Id, body: ReportMarkDuplicate,
+def mark_duplicate(request: Request, report_id: RecordId, body: ReportMarkDuplicate,
                    principal: CurrentUser, session: SessionDep, if_match: IfMatch = None):
     """Link a report to the household or report it repeats."""
     return triage.mark_duplicate(session, principal, report_id, body, if_match_version(if_match),

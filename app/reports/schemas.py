@@ -12,25 +12,21 @@ from app.validation import (
     Note,
     OptionalAddress,
     Phone,
+    RefId,
     StrictInput,
     Text,
+    not_blank,
 )
 from app.vocab import INDICATORS
 
 IndicatorCode = Literal[tuple(INDICATORS)]  # type: ignore[valid-type]
 
 
-def _not_blank(value: str) -> str:
-    if not value:
-        raise ValueError("비어 있을 수 없습니다")
-    return value
-
-
 def _unique(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-Description = Annotated[Note, AfterValidator(_not_blank)]
+Description = Annotated[Note, AfterValidator(not_blank)]
 Contact = Annotated[Text, Field(max_length=120)]
 Indicators = Annotated[list[IndicatorCode], Field(max_length=len(INDICATORS) * 2), AfterValidator(_unique)]
 
@@ -73,7 +69,7 @@ class ReportConvert(StrictInput):
 
 
 class ReportDismiss(StrictInput):
-    reason: Annotated[Note, Field(min_length=2), AfterValidator(_not_blank)]
+    reason: Annotated[Note, Field(min_length=2), AfterValidator(not_blank)]
     version: int | None = Field(default=None, ge=1)
 
 
@@ -83,8 +79,8 @@ class ReportReview(StrictInput):
 
 
 class ReportMarkDuplicate(StrictInput):
-    household_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    report_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    household_id: RefId | None = None
+    report_id: RefId | None = None
     reason: Note | None = None
     version: int | None = Field(default=None, ge=1)
 

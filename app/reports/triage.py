@@ -3,11 +3,9 @@
 Every status change writes a report_event (who, when, why) in the same transaction as the change.
 """
 from pydantic import ValidationError
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
-from app.auth.scope import household_scope
 from app.config import get_settings
 from app.errors import (
     Conflict,
@@ -19,6 +17,8 @@ from app.errors import (
 from app.households import service as households
 from app.households.models import Household
 from app.households.schemas import HouseholdCreate
+from app.policy.principal import Principal
+from app.policy.scope import household_scope
 from app.reports.models import Report, ReportEvent
 from app.reports.schemas import (
     ReportConvert,
@@ -67,7 +67,7 @@ def review(session: Session, principal: Principal, report_id: int, data: ReportR
     if report.status != "new":
         raise Conflict("이미 검토 중인 신고입니다.")
     _change(session, principal, report, "reviewing", data.note)
-    session.flush()  # get() writes the access record and commits both at once
+    session.flush()
     return get(session, principal, report_id, resource)
 
 
@@ -78,7 +78,7 @@ def dismiss(session: Session, principal: Principal, report_id: int, data: Report
     report = _locked(session, principal, report_id)
     _check_open(report, data.version or version)
     _change(session, principal, report, "dismissed", data.reason)
-    session.flush()  # get() writes the access record and commits both at once
+    session.flush()
     return get(session, principal, report_id, resource)
 
 
@@ -125,7 +125,7 @@ def mark_duplicate(session: Session, principal: Principal, report_id: int, data:
         session.add(ReportEvent(report_id=root.id, status=root.status, actor_id=principal.user_id,
                                 reason=f"중복 신고 {report.receipt_no} 연결", at=get_settings().now()))
     _change(session, principal, report, "duplicate", reason)
-    session.flush()  # get() writes the access record and commits both at once
+    session.flush()
     return get(session, principal, report_id, resource)
 
 
@@ -146,30 +146,12 @@ def _household_payload(session: Session, principal: Principal, report: Report, d
 
 def convert(session: Session, principal: Principal, report_id: int, data: ReportConvert, version: int | None,
             resource: str) -> dict:
-    """Register the household a report describes (white, unvisited) and link both ways, in one commit."""
+    """Register the household a report describes (white, unvisited) and link both ways, in one transaction."""
     _require_staff(principal)
     report = _locked(session, principal, report_id)
     _check_open(report, data.version or version)
     payload = _household_payload(session, principal, report, data)
+    household = households.create(session, principal, payload, resource, source_report_id=report.id)
+    report.household_id = household["id"]
     _change(session, principal, report, "converted", "가구 등록")
-    session.flush()
-
-    # households.create() commits on its own; the back-link must land in that same commit, so it is set
-    # just before the commit, once the new household has its id.
-    def link_household(sess: Session) -> None:
-        for obj in list(sess.identity_map.values()):
-            if isinstance(obj, Household) and obj.source_report_id == report.id:
-                report.household_id = obj.id
-
-    event.listen(session, "before_commit", link_household)
-    try:
-        household = households.create(session, principal, payload, resource, source_report_id=report.id)
-    except Exception:
-        session.rollback()
-        raise
-    finally:
-        event.remove(session, "before_commit", link_household)
-    if report.household_id is None:  # only if create() ever stops committing by itself
-        report.household_id = household["id"]
-        session.commit()
     return household

@@ -4,12 +4,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
-from app.auth.scope import household_scope
 from app.config import get_settings
 from app.errors import Forbidden, InvalidInput
 from app.facilities.models import Facility
 from app.households.models import Household
+from app.policy.principal import Principal
+from app.policy.scope import household_scope
 from app.tracts import service as places
 from app.visits.models import ServiceLink, Visit, VisitNeed, VisitVisitor
 

@@ -1,7 +1,8 @@
 """Dongs, tracts and their map layers."""
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
-from app.deps import CurrentUser, SessionDep
+from app.auth.deps import CurrentUser
+from app.deps import OptionalRecordId, SessionDep
 from app.tracts import service
 
 router = APIRouter(prefix="/api/v1", tags=["places"])
@@ -18,7 +19,7 @@ def list_dongs(principal: CurrentUser, session: SessionDep):
 
 @router.get("/tracts")
 def list_tracts(principal: CurrentUser, session: SessionDep,
-                dong_id: int | None = Query(None, ge=1, le=2**31 - 1)):
+                dong_id: OptionalRecordId = None):
     """Tracts (통) in the caller's area with their household counts."""
     items = service.list_tracts(session, principal, dong_id)
     return {"items": items, "total": len(items)}
@@ -31,6 +32,6 @@ def dongs_layer(principal: CurrentUser, session: SessionDep):
 
 @router.get("/layers/tracts", response_class=Response, responses=_GEO_DOC)
 def tracts_layer(principal: CurrentUser, session: SessionDep,
-                 dong_id: int | None = Query(None, ge=1, le=2**31 - 1)):
+                 dong_id: OptionalRecordId = None):
     """Tracts coloured by their most urgent household, with counts per level."""
     return Response(service.tracts_layer(session, principal, dong_id), media_type=GEOJSON)

@@ -5,12 +5,12 @@ from geoalchemy2 import functions as gf
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
-from app.auth.scope import dong_scope
 from app.config import get_settings
 from app.errors import NotFound
-from app.geo.geojson import feature_collection
 from app.households.models import Household
+from app.layers.geojson import feature_collection
+from app.policy.principal import Principal
+from app.policy.scope import dong_scope
 from app.risk.levels import COLORS, EMPTY_TRACT_COLOR
 from app.tracts.models import District, Dong, Tract
 

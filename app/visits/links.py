@@ -1,16 +1,16 @@
 """Service links (서비스 연계): what was done about a household's needs, with the history of each status."""
 from sqlalchemy import and_, select, true
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.access import service as access
 from app.auth.models import User
-from app.auth.principal import Principal
 from app.config import get_settings
+from app.db import flush_versioned
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.facilities.models import Facility
 from app.households import service as households
 from app.households.models import Household
+from app.policy.principal import Principal
 from app.visits.models import ServiceLink, ServiceLinkEvent, Visit
 from app.visits.schemas import ServiceLinkCreate, ServiceLinkUpdate
 
@@ -67,10 +67,9 @@ def _reads(session: Session, principal: Principal, household_id: int, link_id: i
 def list_(session: Session, principal: Principal, household_id: int, resource: str) -> dict:
     """A household's service links, newest first, each with its status history."""
     _require_link_role(principal)
-    households._get_row(session, principal, household_id)
+    households.get_row(session, principal, household_id)
     items = _reads(session, principal, household_id)
     access.record(session, principal, "read", resource, [household_id])
-    session.commit()
     return {"items": items, "total": len(items)}
 
 
@@ -79,32 +78,27 @@ def create(session: Session, principal: Principal, household_id: int, data: Serv
     """Link a household to a service (optionally a facility and the need it answers); 201."""
     if not principal.is_staff:
         raise Forbidden("서비스 연계는 담당 공무원이 등록합니다.")
-    try:
-        household = households._locked(session, principal, household_id)
-        if household.status != "active":
-            raise InvalidInput("종결된 가구에는 서비스 연계를 등록할 수 없습니다.")
-        if data.facility_id is not None and session.get(Facility, data.facility_id) is None:
-            raise InvalidInput("연계 기관(facility_id)을 찾을 수 없습니다.")
-        if data.visit_id is not None and session.execute(
-                select(Visit.id).where(Visit.id == data.visit_id, Visit.household_id == household_id)
-        ).scalar() is None:
-            raise InvalidInput("visit_id가 이 가구의 방문 기록이 아닙니다.")
-        now = get_settings().now()
-        link = ServiceLink(household_id=household_id, visit_id=data.visit_id, type=data.type, need=data.need,
-                           facility_id=data.facility_id, status=data.status, note=data.note,
-                           created_by=principal.user_id, created_at=now, updated_at=now)
-        session.add(link)
-        session.flush()
-        session.add(ServiceLinkEvent(service_link_id=link.id, status=data.status, note=data.note,
-                                     changed_by=principal.user_id, changed_at=now))
-        if data.status == "delivered":
-            _meet_need(household, data.need, now)
-        session.flush()
-        access.record(session, principal, "create", resource, [household_id])
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    household = households.lock(session, principal, household_id)
+    if household.status != "active":
+        raise InvalidInput("종결된 가구에는 서비스 연계를 등록할 수 없습니다.")
+    if data.facility_id is not None and session.get(Facility, data.facility_id) is None:
+        raise InvalidInput("연계 기관(facility_id)을 찾을 수 없습니다.")
+    if data.visit_id is not None and session.execute(
+            select(Visit.id).where(Visit.id == data.visit_id, Visit.household_id == household_id)
+    ).scalar() is None:
+        raise InvalidInput("visit_id가 이 가구의 방문 기록이 아닙니다.")
+    now = get_settings().now()
+    link = ServiceLink(household_id=household_id, visit_id=data.visit_id, type=data.type, need=data.need,
+                       facility_id=data.facility_id, status=data.status, note=data.note,
+                       created_by=principal.user_id, created_at=now, updated_at=now)
+    session.add(link)
+    session.flush()
+    session.add(ServiceLinkEvent(service_link_id=link.id, status=data.status, note=data.note,
+                                 changed_by=principal.user_id, changed_at=now))
+    if data.status == "delivered":
+        _meet_need(household, data.need, now)
+    session.flush()
+    access.record(session, principal, "create", resource, [household_id])
     return _reads(session, principal, household_id, link.id)[0]
 
 
@@ -112,41 +106,33 @@ def update(session: Session, principal: Principal, household_id: int, link_id: i
            version: int | None, resource: str) -> dict:
     """Change a link's status with the version read (stale → 409); every change is kept in its history."""
     _require_link_role(principal)
-    try:
-        household = households._locked(session, principal, household_id)
-        link = session.execute(
-            select(ServiceLink).where(and_(ServiceLink.id == link_id, ServiceLink.household_id == household_id,
-                                           _link_scope(principal))).with_for_update()
-        ).scalar_one_or_none()
-        if link is None:
-            raise NotFound("서비스 연계를 찾을 수 없습니다.")
-        wanted = data.version if data.version is not None else version
-        if wanted is None:
-            raise InvalidInput("version이 필요합니다 (본문의 version 또는 If-Match 헤더).")
-        if wanted != link.version:
-            raise Conflict(STALE)
-        if principal.role == "partner" and data.status not in PARTNER_STATUSES:
-            raise Forbidden("협력기관은 진행중·제공 완료·거절만 기록할 수 있습니다.")
-        if link.status == "delivered" and data.status != "delivered":
-            raise InvalidInput("제공 완료된 연계는 상태를 되돌릴 수 없습니다. 새 연계를 등록하세요.")
-        if link.status == data.status and not data.note:
-            raise InvalidInput("상태가 그대로입니다. 바꿀 상태나 메모를 보내세요.")
-        now = get_settings().now()
-        became_delivered = data.status == "delivered" and link.status != "delivered"
-        link.status, link.updated_at = data.status, now
-        try:
-            session.flush()
-        except StaleDataError:
-            raise Conflict(STALE) from None
-        session.add(ServiceLinkEvent(service_link_id=link.id, status=data.status, note=data.note,
-                                     changed_by=principal.user_id, changed_at=now))
-        if became_delivered:
-            _meet_need(household, link.need, now)
-        session.flush()
-        access.record(session, principal, "update", resource, [household_id])
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return _reads(session, principal, household_id, link_id)[0]
+    household = households.lock(session, principal, household_id)
+    link = session.execute(
+        select(ServiceLink).where(and_(ServiceLink.id == link_id, ServiceLink.household_id == household_id,
+                                       _link_scope(principal))).with_for_update()
+    ).scalar_one_or_none()
+    if link is None:
+        raise NotFound("서비스 연계를 찾을 수 없습니다.")
+    wanted = data.version if data.version is not None else version
+    if wanted is None:
+        raise InvalidInput("version이 필요합니다 (본문의 version 또는 If-Match 헤더).")
+    if wanted != link.version:
+        raise Conflict(STALE)
+    if principal.role == "partner" and data.status not in PARTNER_STATUSES:
+        raise Forbidden("협력기관은 진행중·제공 완료·거절만 기록할 수 있습니다.")
+    if link.status == "delivered" and data.status != "delivered":
+        raise InvalidInput("제공 완료된 연계는 상태를 되돌릴 수 없습니다. 새 연계를 등록하세요.")
+    if link.status == data.status and not data.note:
+        raise InvalidInput("상태가 그대로입니다. 바꿀 상태나 메모를 보내세요.")
+    now = get_settings().now()
+    became_delivered = data.status == "delivered" and link.status != "delivered"
+    link.status, link.updated_at = data.status, now
+    flush_versioned(session, STALE)
+    session.add(ServiceLinkEvent(service_link_id=link.id, status=data.status, note=data.note,
+                                 changed_by=principal.user_id, changed_at=now))
+    if became_delivered:
+        _meet_need(household, link.need, now)
+    session.flush()
+    access.record(session, principal, "update", resource, [household_id])
+    return _reads(session, principal, household_id, link.id)[0]
 

@@ -3,12 +3,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.access import service as access
-from app.auth.masking import mask_name
-from app.auth.principal import Principal
-from app.auth.scope import household_scope
 from app.errors import InvalidInput, NotFound
 from app.facilities.models import Facility
 from app.households.models import Household
+from app.policy.masking import mask_name
+from app.policy.principal import Principal
+from app.policy.scope import household_scope
 from app.risk.levels import COLORS
 from app.tracts.models import Dong
 from app.visits.models import ServiceLink
@@ -43,5 +43,4 @@ def list_(session: Session, principal: Principal, facility_id: int | None, statu
                       "needs": list(h.open_needs or [])},
     } for link, h, dong_name in rows]
     access.record(session, principal, "list", resource, sorted({i["household_id"] for i in items}))
-    session.commit()
     return {"items": items, "total": total, "facility_id": facility_id}

@@ -1,9 +1,10 @@
 """Visit and service-link routes: parse, call the service, shape the answer."""
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Request
 
-from app.deps import CurrentUser, PageDep, SessionDep, if_match_version
+from app.auth.deps import CurrentUser
+from app.deps import OptionalRecordId, PageDep, RecordId, SessionDep, if_match_version
 from app.visits import links, referrals, service
 from app.visits.schemas import (
     ServiceLinkCreate,
@@ -16,7 +17,6 @@ from app.visits.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["visits"])
-Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _resource(request: Request) -> str:
@@ -24,35 +24,35 @@ def _resource(request: Request) -> str:
 
 
 @router.post("/households/{household_id}/visits", response_model=VisitCreated, status_code=201)
-def record_visit(request: Request, household_id: Id, body: VisitCreate,
+def record_visit(request: Request, household_id: RecordId, body: VisitCreate,
                  principal: CurrentUser, session: SessionDep):
     """Record a visit or phone check-in; the household's level, colour and next due change with it."""
     return service.create(session, principal, household_id, body, _resource(request))
 
 
 @router.get("/households/{household_id}/visits", response_model=VisitList)
-def list_visits(request: Request, household_id: Id, principal: CurrentUser,
+def list_visits(request: Request, household_id: RecordId, principal: CurrentUser,
                 session: SessionDep, page: PageDep):
     """A household's visits, newest first."""
     return service.list_(session, principal, household_id, page.limit, page.offset, _resource(request))
 
 
 @router.post("/households/{household_id}/services", response_model=ServiceLinkRead, status_code=201)
-def create_service_link(request: Request, household_id: Id, body: ServiceLinkCreate,
+def create_service_link(request: Request, household_id: RecordId, body: ServiceLinkCreate,
                         principal: CurrentUser, session: SessionDep):
     """Link the household to a service, optionally at a facility and for one of its needs."""
     return links.create(session, principal, household_id, body, _resource(request))
 
 
 @router.get("/households/{household_id}/services", response_model=ServiceLinkList)
-def list_service_links(request: Request, household_id: Id, principal: CurrentUser,
+def list_service_links(request: Request, household_id: RecordId, principal: CurrentUser,
                        session: SessionDep):
     """A household's service links with their status history (a partner sees only its own referrals)."""
     return links.list_(session, principal, household_id, _resource(request))
 
 
 @router.patch("/households/{household_id}/services/{link_id}", response_model=ServiceLinkRead)
-def update_service_link(request: Request, household_id: Id, link_id: Id,
+def update_service_link(request: Request, household_id: RecordId, link_id: RecordId,
                         body: ServiceLinkUpdate, principal: CurrentUser, session: SessionDep,
                         if_match: Annotated[str | None, Header()] = None):
     """Change a link's status with the version you read (body or If-Match); stale → 409."""
@@ -62,7 +62,7 @@ def update_service_link(request: Request, household_id: Id, link_id: Id,
 
 @router.get("/referrals")
 def list_referrals(request: Request, principal: CurrentUser, session: SessionDep, page: PageDep,
-                   facility_id: int | None = Query(None, ge=1, le=2**31 - 1),
+                   facility_id: OptionalRecordId = None,
                    status: Literal["open", "requested", "in_progress", "delivered", "declined", "all"] = "open"):
     """A facility's referral inbox (a partner's own agency by default): oldest open referral first."""
     statuses = {"open": referrals.OPEN_STATUSES, "all": ()}.get(status, (status,))

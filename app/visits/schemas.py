@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from app.households.schemas import HouseholdRead
-from app.validation import Note, StrictInput
+from app.validation import Note, RefId, StrictInput
 from app.vocab import INDICATORS, NEEDS, SERVICE_TYPES, VISITOR_TYPES
 
 ContactType = Literal["visit", "phone", "other"]
@@ -80,11 +80,11 @@ class VisitList(StrictInput):
 
 class ServiceLinkCreate(StrictInput):
     type: Annotated[Code, _code(SERVICE_TYPES, "서비스 연계 유형")]
-    facility_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    facility_id: RefId | None = None
     status: ServiceStatus = "requested"
     note: Note | None = None
     need: Annotated[Code | None, _code(NEEDS, "욕구")] = None
-    visit_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    visit_id: RefId | None = None
 
 
 class ServiceLinkUpdate(StrictInput):

@@ -3,15 +3,15 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.access import service as access
 from app.auth.models import User
-from app.auth.principal import Principal
 from app.config import Settings, get_settings
-from app.errors import Conflict, Forbidden, InvalidInput
+from app.db import flush_versioned
+from app.errors import Forbidden, InvalidInput
 from app.households import service as households
 from app.households.models import Household
+from app.policy.principal import Principal
 from app.risk import rules
 from app.risk.levels import COLORS
 from app.visits.models import (
@@ -86,56 +86,48 @@ def create(session: Session, principal: Principal, household_id: int, data: Visi
     """Record a visit and update the household's level, reason, last visit, next due and open needs at once."""
     require_visit_role(principal)
     settings = get_settings()
+    household = households.lock(session, principal, household_id)
+    if household.status != "active":
+        raise InvalidInput("종결된 가구에는 방문을 기록할 수 없습니다.")
+    visited_at = _aware(data.visited_at, settings)
+    _check_when(household, visited_at, settings)
+    # Only the latest contact sets the current level; a back-dated one is history.
+    latest = household.last_visit_at is None or visited_at >= household.last_visit_at
+    before = _level_before(session, household, visited_at, latest)
     try:
-        household = households._locked(session, principal, household_id)
-        if household.status != "active":
-            raise InvalidInput("종결된 가구에는 방문을 기록할 수 없습니다.")
-        visited_at = _aware(data.visited_at, settings)
-        _check_when(household, visited_at, settings)
-        # Only the latest contact sets the current level; a back-dated one is history.
-        latest = household.last_visit_at is None or visited_at >= household.last_visit_at
-        before = _level_before(session, household, visited_at, latest)
-        try:
-            result = rules.after_contact(before, data.indicators, data.contact_type, data.risk_override,
-                                         data.override_reason, principal.username)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
-        now = settings.now()
-        visit = Visit(household_id=household.id, visited_at=visited_at, contact_type=data.contact_type,
-                      notes=data.notes, risk_score=result.score, risk_level_after=result.level,
-                      risk_override=data.risk_override, override_reason=data.override_reason,
-                      recorded_by=principal.user_id, created_at=now)
-        session.add(visit)
-        session.flush()
-        session.add_all([VisitVisitor(visit_id=visit.id, visitor_type=t) for t in data.visitor_types])
-        session.add_all([VisitIndicator(visit_id=visit.id, indicator=i) for i in data.indicators])
-        session.add_all([VisitNeed(visit_id=visit.id, need=n) for n in data.needs])
-        new_needs = _still_open(session, household.id, data.needs, visited_at)
-        session.flush()
+        result = rules.after_contact(before, data.indicators, data.contact_type, data.risk_override,
+                                     data.override_reason, principal.username)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    now = settings.now()
+    visit = Visit(household_id=household.id, visited_at=visited_at, contact_type=data.contact_type,
+                  notes=data.notes, risk_score=result.score, risk_level_after=result.level,
+                  risk_override=data.risk_override, override_reason=data.override_reason,
+                  recorded_by=principal.user_id, created_at=now)
+    session.add(visit)
+    session.flush()
+    session.add_all([VisitVisitor(visit_id=visit.id, visitor_type=t) for t in data.visitor_types])
+    session.add_all([VisitIndicator(visit_id=visit.id, indicator=i) for i in data.indicators])
+    session.add_all([VisitNeed(visit_id=visit.id, need=n) for n in data.needs])
+    new_needs = _still_open(session, household.id, data.needs, visited_at)
+    session.flush()
 
-        # One UPDATE of the household (its version goes up by exactly one).
-        if latest:
-            household.risk_level = result.level
-            if not result.kept:
-                household.risk_score, household.risk_reason = result.score, result.reason
-                household.risk_overridden = result.overridden
-            household.last_visit_at = visited_at
-        last_day = household.last_visit_at.astimezone(settings.tz).date()
-        household.next_visit_due = rules.next_visit_due(household.risk_level, last_day, household.registered_on,
-                                                        cycle_days(settings))
-        household.open_needs = ordered_needs([*(household.open_needs or []), *new_needs])
-        household.updated_at = now
-        try:
-            session.flush()
-        except StaleDataError:
-            raise Conflict(households.STALE) from None
-        access.record(session, principal, "create", resource, [household.id])
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+    # One UPDATE of the household (its version goes up by exactly one).
+    if latest:
+        household.risk_level = result.level
+        if not result.kept:
+            household.risk_score, household.risk_reason = result.score, result.reason
+            household.risk_overridden = result.overridden
+        household.last_visit_at = visited_at
+    last_day = household.last_visit_at.astimezone(settings.tz).date()
+    household.next_visit_due = rules.next_visit_due(household.risk_level, last_day, household.registered_on,
+                                                    cycle_days(settings))
+    household.open_needs = ordered_needs([*(household.open_needs or []), *new_needs])
+    household.updated_at = now
+    flush_versioned(session, households.STALE)
+    access.record(session, principal, "create", resource, [household.id])
     visit_read = _read(visit, principal.username, data.visitor_types, data.indicators, data.needs)
-    row = households._get_row(session, principal, household_id)
+    row = households.get_row(session, principal, household_id)
     return {"visit": visit_read, "household": households.to_read(row, principal)}
 
 
@@ -179,7 +171,7 @@ def list_(session: Session, principal: Principal, household_id: int, limit: int,
           resource: str) -> dict:
     """A household's visits, newest first; the read is recorded."""
     require_visit_role(principal)
-    households._get_row(session, principal, household_id)
+    households.get_row(session, principal, household_id)
     total = session.execute(select(func.count()).select_from(Visit)
                             .where(Visit.household_id == household_id)).scalar_one()
     rows = session.execute(
@@ -191,5 +183,4 @@ def list_(session: Session, principal: Principal, household_id: int, limit: int,
     visitors, indicators, needs = codes_by_visit(session, ids)
     items = [_read(v, username, visitors[v.id], indicators[v.id], needs[v.id]) for v, username in rows]
     access.record(session, principal, "read", resource, [household_id])
-    session.commit()
     return {"items": items, "total": total}

@@ -83,7 +83,7 @@ def test_nearby_facilities_list_and_referral(page, live_server, shots):
     assert [r["id"] for r in rows] == [f["id"] for f in items]
     shown = [metres(r["distance"]) for r in rows]
     assert shown == sorted(shown), f"not nearest first: {shown}"
-    for row, f in zip(rows, items):
+    for row, f in zip(rows, items, strict=False):
         assert row["name"] == f["name"]
         assert row["distance"] == shown_distance(f["distance_m"])
         assert row["category"] == f["category_label"] == FACILITY_CATEGORIES[f["category"]]
@@ -122,7 +122,8 @@ def test_nearby_facilities_list_and_referral(page, live_server, shots):
     row.get_by_role("button", name=re.compile("의뢰$")).click()
     message = panel.locator(".nearby-message")
     expect(message).to_have_class(re.compile(r"\bok\b"))
-    expect(message).to_have_text(f"{target['name']}에 의뢰했습니다 ({NEEDS[expected_need]}). 서비스 연계에 추가되었습니다.")
+    expect(message).to_have_text(f"{target['name']}에 의뢰했습니다 ({NEEDS[expected_need]}). "
+                                 "서비스 연계에 추가되었습니다.")
     links = live_server.get(f"/households/{hid}/services", USER)["items"]
     made = [s for s in links if s["type"] == "referral" and s["facility_id"] == target["id"]]
     assert len(made) == 1

@@ -219,7 +219,8 @@ def test_stale_version_shows_the_korean_conflict_and_reloads(page, live_server, 
     expect(form.locator("textarea")).to_have_value(reason)
     card.screenshot(path=str(shots / "45_partner_conflict.png"))
     link = link_of(live_server, item)
-    assert link["status"] == "in_progress" and link["history"][-1]["note"] == first, "nothing written on a stale version"
+    assert link["status"] == "in_progress" and link["history"][-1]["note"] == first, \
+        "nothing written on a stale version"
 
     # Read again, the same click goes through with the fresh version.
     form.locator('button[type="submit"]').click()

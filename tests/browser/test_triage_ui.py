@@ -90,7 +90,8 @@ def test_queue_convert_to_white_household_and_dismiss(page, live_server, area, s
     lon, lat = hh["lon"] + 20 * DEG_PER_M_LON, hh["lat"]  # 20 m east of a household: a duplicate suggestion
     assert area["polygon"].contains(Point(lon, lat))
     placed = file_report(live_server, description=XSS_DESCRIPTION, lon=lon, lat=lat,
-                         address="서울특별시 서대문구 <b>연희로</b> 11-2", indicators=["utility_cutoff", "elderly_alone"],
+                         address="서울특별시 서대문구 <b>연희로</b> 11-2",
+                         indicators=["utility_cutoff", "elderly_alone"],
                          reporter_contact="010-1234-5678", photos=[png()])
     unplaced = file_report(live_server, description="어디인지 정확히 모르지만 도움이 필요해 보이는 분이 있어요",
                            address=UNPLACEABLE)
@@ -185,7 +186,8 @@ def test_queue_convert_to_white_household_and_dismiss(page, live_server, area, s
     point = wait_until(page, "id => window.__happymap.describePoint(id)", hid)
     assert point["fillColor"].upper() == WHITE and point["risk_level"] == "unvisited"
     drawn = page.evaluate("""id => { const m = window.__happymap.map; let ll = null;
-      m.eachLayer(l => { if (l.hm && l.hm.id === id && l.getLatLng) ll = l.getLatLng(); }); return ll && [ll.lng, ll.lat]; }""", hid)
+      m.eachLayer(l => { if (l.hm && l.hm.id === id && l.getLatLng) ll = l.getLatLng(); });"""
+                          """ return ll && [ll.lng, ll.lat]; }""", hid)
     assert drawn == pytest.approx([lon, lat], abs=1e-7)
     # It left the queue of open reports (and its marker went with it).
     wait_until(page, "id => !document.querySelector(`#report-list .report-row[data-id=\"${id}\"]`)", placed["id"])
@@ -242,7 +244,8 @@ def free_map_spot(page, polygon) -> dict:
       const panel = document.querySelector('#report-panel').getBoundingClientRect();
       const points = h.visibleIds().map(id => h.describePoint(id));
       const out = [];
-      for (let y = box.top + 80; y < box.bottom - 80; y += 23) for (let x = box.left + 60; x < Math.min(box.right, panel.left) - 60; x += 23) {
+      for (let y = box.top + 80; y < box.bottom - 80; y += 23) """
+      """for (let x = box.left + 60; x < Math.min(box.right, panel.left) - 60; x += 23) {
         if (points.some(p => Math.hypot(p.x - x, p.y - y) < 20)) continue;
         const ll = m.containerPointToLatLng([x - box.left, y - box.top]);
         out.push({x, y, lon: ll.lng, lat: ll.lat});
@@ -258,14 +261,15 @@ def set_view(page, lon: float, lat: float) -> dict:
     """Centre the map on a place at zoom 16; returns where that place is on screen."""
     page.evaluate("([lon, lat]) => { window.__happymap.map.setView([lat, lon], 16, {animate: false}); }", [lon, lat])
     wait_frames(page)
-    return page.evaluate("""([lon, lat]) => { const m = window.__happymap.map, box = m.getContainer().getBoundingClientRect();
+    return page.evaluate("""([lon, lat]) => { const m = window.__happymap.map,"""
+                         """ box = m.getContainer().getBoundingClientRect();
       const p = m.latLngToContainerPoint([lat, lon]); return {x: box.left + p.x, y: box.top + p.y}; }""", [lon, lat])
 
 
 def test_unplaced_report_gets_its_place_by_a_map_click(page, live_server, area, shots):
     report = file_report(live_server, username="tongjang02",
-                         description="고시원에 사는 청년이 며칠째 방에서 나오지 않는다고 합니다.", address="어느 고시원 3층",
-                         indicators=["isolation", "housing_crisis"])
+                         description="고시원에 사는 청년이 며칠째 방에서 나오지 않는다고 합니다.",
+                         address="어느 고시원 3층", indicators=["isolation", "housing_crisis"])
     assert report["needs_location"] is True
     sign_in(page, OFFICIAL)
     open_tab(page)

@@ -9,18 +9,20 @@ import { NEEDS, RISK_COLORS, RISK_LABELS, SERVICE_STATUSES, SERVICE_TYPES, label
 export const INBOX_PAGE_SIZE = 50;
 
 // The inbox's filters: the API's `status` values with what the partner sees.
-export const INBOX_FILTERS = { open: '진행 필요', delivered: '제공 완료', declined: '거절', all: '전체' };
+export const INBOX_FILTERS = {
+  open: '진행 필요', delivered: SERVICE_STATUSES.delivered, declined: SERVICE_STATUSES.declined, all: '전체',
+};
 const OPEN = new Set(['requested', 'in_progress']);
 
 // What a partner may record, with the words of its button, its form and its confirmation.
 const ACTIONS = {
-  in_progress: { button: '진행중', title: '진행중으로 기록', submit: '진행중 기록', hint: '지원을 시작했거나 준비 중일 때 누르세요.' },
+  in_progress: { button: SERVICE_STATUSES.in_progress, title: '진행중으로 기록', submit: '진행중 기록', hint: '지원을 시작했거나 준비 중일 때 누르세요.' },
   delivered: {
-    button: '제공 완료', title: '제공 완료로 기록', submit: '제공 완료 기록',
+    button: SERVICE_STATUSES.delivered, title: '제공 완료로 기록', submit: '제공 완료 기록',
     hint: '제공한 내용을 남겨 두면 담당 공무원이 확인합니다. 제공 완료는 되돌릴 수 없습니다.',
   },
   declined: {
-    button: '거절', title: '거절로 기록', submit: '거절 기록',
+    button: SERVICE_STATUSES.declined, title: '거절로 기록', submit: '거절 기록',
     hint: '지원할 수 없는 까닭을 적어 주면 담당 공무원이 다른 기관을 찾는 데 도움이 됩니다.',
   },
 };

@@ -1,13 +1,8 @@
 // 행복-맵 mobile report form. The token lives only in this module's memory (never in storage);
 // everything shown is set with textContent.
 
-const INDICATORS = [
-  ["utility_cutoff", "단전·단수·단가스"], ["rent_arrears", "월세·관리비 체납"],
-  ["insurance_arrears", "건강보험료 체납"], ["unemployment", "실직·휴폐업"], ["serious_illness", "중증질환"],
-  ["disability", "장애"], ["elderly_alone", "독거노인"], ["isolation", "사회적 고립·고독사 위험"],
-  ["housing_crisis", "주거 위기(퇴거·고시원·비닐하우스)"], ["debt", "채무·금융 위기"],
-  ["child_at_risk", "아동 돌봄 공백"], ["disaster", "재난·사고"], ["other", "기타"],
-];
+import { INDICATORS } from '/vocab.js'; // the server's one vocabulary (app/vocab.py)
+
 const MAX_PHOTOS = 3;
 const MAX_SIDE = 1600; // photos are shrunk on the phone before upload when the browser can decode them
 
@@ -56,7 +51,7 @@ async function api(path, options = {}) {
 
 function buildIndicators() {
   const box = $("indicators");
-  for (const [code, label] of INDICATORS) {
+  for (const [code, label] of Object.entries(INDICATORS)) {
     const wrap = document.createElement("label");
     const input = document.createElement("input");
     input.type = "checkbox";

@@ -1,7 +1,7 @@
 """Masking of personal data on the server, per role (김*수, 010-1234-****)."""
 import re
 
-from app.auth.principal import Principal
+from app.policy.principal import Principal
 
 FULL_VIEW_ROLES = frozenset({"admin", "district_staff", "dong_staff"})
 

@@ -9,6 +9,8 @@ scope answers 404 with an empty body, exactly like a missing one.
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from app.vocab import ROLES as VOCAB_ROLES
+
 OWN = "own_dong"  # own dong(s); a 통장's own tract; a report the caller filed
 OTHER = "other_dong"  # any other dong of the district
 REFERRED = "referred"  # a household with a service link to the caller's agency
@@ -17,7 +19,7 @@ EVERYWHERE = frozenset(SCOPES)
 OWN_ONLY = frozenset({OWN})
 REFERRED_ONLY = frozenset({REFERRED})
 
-ROLES = ("admin", "district_staff", "dong_staff", "tongjang", "partner")
+ROLES = tuple(VOCAB_ROLES)  # the order of the matrix table
 SCOPE_LABELS = {OWN: "자기 동", OTHER: "다른 동", REFERRED: "연계받은 가구"}
 
 # Path and query parameters that address a record whose scope is checked before the route runs.
@@ -54,6 +56,7 @@ _OPS = [
     Operation("auth.me", "내 계정 정보", _all_roles()),
     Operation("auth.logout", "로그아웃", _all_roles()),
     Operation("ui.config", "지도 화면 설정", _all_roles()),
+    Operation("ui.vocab", "코드·용어 목록", _all_roles()),
     Operation("places.dongs", "행정동 목록·경계", _all_roles()),
     Operation("places.tracts", "통 목록(가구 수 포함)", {**_staff(), "tongjang": OWN_ONLY}),
     Operation("layers.tracts", "통 레이어(위험도 집계)", {**_staff(), "tongjang": OWN_ONLY}),
@@ -97,6 +100,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/auth/me"): "auth.me",
     ("POST", "/api/v1/auth/logout"): "auth.logout",
     ("GET", "/api/v1/ui-config"): "ui.config",
+    ("GET", "/api/v1/vocab"): "ui.vocab",
     ("GET", "/api/v1/dongs"): "places.dongs",
     ("GET", "/api/v1/layers/dongs"): "places.dongs",
     ("GET", "/api/v1/tracts"): "places.tracts",
@@ -148,6 +152,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/healthz"): "상태 확인",
     ("GET", "/"): "지도 화면 (데이터는 /api/v1에서 로그인 후)",
     ("GET", "/report"): "신고 화면 (데이터는 /api/v1에서 로그인 후)",
+    ("GET", "/vocab.js"): "화면의 코드·용어 목록 (개인정보 없음)",
     ("POST", "/integrations/kakao/skill"): "카카오 챗봇 웹훅 (설정의 키로 인증)",
     ("GET", "/open311/v2/discovery.{fmt}"): "Open311 안내 (공개)",
     ("GET", "/open311/v2/services.{fmt}"): "Open311 서비스 목록 (공개)",

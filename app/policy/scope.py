@@ -3,10 +3,10 @@ from sqlalchemy import ColumnElement, exists, false, select, true
 from sqlalchemy.orm import Session, aliased
 
 from app.auth.models import UserDong
-from app.auth.permissions import OTHER, OWN, REFERRED
-from app.auth.principal import Principal
 from app.config import get_settings
 from app.households.models import Household
+from app.policy.permissions import OTHER, OWN, REFERRED
+from app.policy.principal import Principal
 from app.reports.models import Report
 from app.tracts.models import District, Dong, Tract
 from app.visits.models import ServiceLink

@@ -1,0 +1,35 @@
+"""The household filter's query parameters, parsed once for the list, the map layer and the exports."""
+from typing import Annotated, Literal
+
+from fastapi import Depends, Query
+
+from app.deps import BBoxDep, OptionalRecordId
+from app.errors import InvalidInput
+from app.households.service import SORTS, HouseholdFilter, parse_risk
+from app.validation import parse_codes
+from app.vocab import NEEDS
+
+RiskParam = Annotated[str | None, Query(max_length=60, description="high,medium,low,unvisited")]
+NeedParam = Annotated[str | None, Query(max_length=300, description="욕구 코드, 쉼표로 구분")]
+Sort = Literal[SORTS]  # type: ignore[valid-type]
+
+
+def layer_filter(bbox: BBoxDep, dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = None,
+                 risk: RiskParam = None, need: NeedParam = None, overdue: bool | None = None) -> HouseholdFilter:
+    """Area, risk, needs and overdue: what the map layer filters by (active households only)."""
+    return HouseholdFilter(dong_id=dong_id, tract_id=tract_id, risk=parse_risk(risk),
+                           need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue, bbox=bbox)
+
+
+def list_filter(base: Annotated[HouseholdFilter, Depends(layer_filter)],
+                q: Annotated[str | None, Query(max_length=100, description="주소·성명 검색")] = None,
+                status: Literal["active", "closed", "all"] = "active") -> HouseholdFilter:
+    """The layer's filter plus free text and status: what the list and the exports filter by."""
+    if q is not None and "\x00" in q:
+        raise InvalidInput("q: NUL 문자는 쓸 수 없습니다")
+    base.q, base.status = (q or "").strip() or None, status
+    return base
+
+
+LayerFilter = Annotated[HouseholdFilter, Depends(layer_filter)]
+ListFilter = Annotated[HouseholdFilter, Depends(list_filter)]

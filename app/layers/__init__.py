@@ -1,0 +1,1 @@
+"""Map layers built inside PostGIS and answered as text (GeoJSON FeatureCollections)."""
