@@ -1,6 +1,7 @@
 """All settings of 행복-맵 in one place, read from the environment (prefix HAPPYMAP_) or .env."""
 from datetime import date, datetime
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -8,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_DB_PORT = 55432
 LOCAL_APP_ROLE = "happymap_app"
+# The generated passwords of `make run`'s database (libpq passfile, mode 0600, git-ignored).
+LOCAL_DB_PASSFILE = Path(__file__).resolve().parent.parent / ".var" / "local-db.pgpass"
 
 
 class Settings(BaseSettings):
@@ -18,7 +21,7 @@ class Settings(BaseSettings):
     environment: str = "local"  # local | test | production
     # The app connects with a least-privilege role; migrations use the owner/superuser URL.
     database_url: str = Field(
-        default=f"postgresql+psycopg://{LOCAL_APP_ROLE}@127.0.0.1:{LOCAL_DB_PORT}/happymap",
+        default=f"postgresql+psycopg://{LOCAL_APP_ROLE}@127.0.0.1:{LOCAL_DB_PORT}/happymap?passfile={LOCAL_DB_PASSFILE}",
         validation_alias="DATABASE_URL",
     )
     migration_database_url: str | None = Field(default=None, validation_alias="MIGRATION_DATABASE_URL")

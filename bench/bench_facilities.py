@@ -244,7 +244,7 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="happymap-bench-") as tmp:
-        cluster = Cluster(Path(tmp) / "pg", free_port())
+        cluster = Cluster(Path(tmp) / "pg", free_port(), throwaway=True)
         cluster.ensure_started()
         server = None
         try:

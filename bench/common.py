@@ -23,7 +23,7 @@ PASSWORD = "happymap-bench-2026"
 def scratch_database(name: str = "happymap_bench", seed: bool = True):
     """A throwaway cluster (never the demo one) with a migrated, optionally seeded database."""
     with tempfile.TemporaryDirectory(prefix="happymap-bench-") as tmp:
-        cluster = Cluster(Path(tmp) / "data", free_port())
+        cluster = Cluster(Path(tmp) / "data", free_port(), throwaway=True)
         cluster.ensure_started()
         try:
             prepare_database(cluster.url(), name, "happymap_app")

@@ -60,7 +60,7 @@ def pg_server(tmp_path_factory) -> Iterator[Server]:
         yield Server(url.set(database="postgres").render_as_string(hide_password=False),
                      url.username, url.password)
         return
-    cluster = Cluster(tmp_path_factory.mktemp("pg") / "data", free_port())
+    cluster = Cluster(tmp_path_factory.mktemp("pg") / "data", free_port(), throwaway=True)
     cluster.ensure_started()
     try:
         yield Server(cluster.url(), APP_ROLE, None)
@@ -214,18 +214,15 @@ def today() -> date:
 
 
 @contextmanager
-def serve_app(pg_server: Server, template: str):
-    """The real app under uvicorn in a background thread, on its own fresh copy of the seeded database.
-
-    Yields (base_url, sessionmaker). Sessions are bound to that database through a dependency override,
-    so the DATABASE_URL other tests put in the environment cannot redirect the server.
+def serve_database(db_url: str):
+    """The real app under uvicorn in a background thread, bound to `db_url` through a dependency override
+    (so the DATABASE_URL other tests put in the environment cannot redirect it). Yields (base_url, sessionmaker).
     """
     import uvicorn
 
     from app.main import create_app
 
-    db_url = fresh_database(pg_server, template)
-    engine = create_engine(db_url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(db_url, pool_size=5, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
 
     def own_session():
@@ -248,6 +245,16 @@ def serve_app(pg_server: Server, template: str):
         server.should_exit = True
         thread.join(timeout=15)
         engine.dispose()
+
+
+@contextmanager
+def serve_app(pg_server: Server, template: str):
+    """The real app under uvicorn on its own fresh copy of the seeded database (dropped afterwards)."""
+    db_url = fresh_database(pg_server, template)
+    try:
+        with serve_database(db_url) as served:
+            yield served
+    finally:
         drop_database(pg_server.admin_url, make_url(db_url).database)
 
 

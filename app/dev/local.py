@@ -1,6 +1,7 @@
 """Local runs: `python -m app.dev.local run|prepare|stop` (what `make run` calls after scripts/setup.sh).
 
-Without DATABASE_URL the project owns its database: a PostGIS cluster in <repo>/.pgdata on 127.0.0.1:55432,
+Without DATABASE_URL the project owns its database: a durable, password-protected PostGIS cluster in
+<repo>/.pgdata on 127.0.0.1:55432 (passwords in <repo>/.var/local-db.pgpass),
 reused when already there. With DATABASE_URL (and optionally MIGRATION_DATABASE_URL) that server is used.
 """
 import argparse
@@ -14,7 +15,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, exc, select
 
-from app.config import LOCAL_DB_PORT, get_settings
+from app.config import LOCAL_DB_PASSFILE, LOCAL_DB_PORT, get_settings
 from app.dev.pgcluster import Cluster, ClusterError, prepare_database
 
 REPO = Path(__file__).resolve().parents[2]
@@ -30,15 +31,21 @@ def say(message: str) -> None:
     print(f"[local] {message}", flush=True)
 
 
+def local_cluster() -> Cluster:
+    """The project's own database: durable, password logins only (passwords in LOCAL_DB_PASSFILE)."""
+    return Cluster(PGDATA, LOCAL_DB_PORT, passfile=LOCAL_DB_PASSFILE)
+
+
 def database_urls() -> tuple[str, str]:
     """Start the project's cluster when DATABASE_URL is unset; return (app URL, migration URL)."""
     settings = get_settings()
     if "database_url" in settings.model_fields_set:
         return settings.database_url, settings.migration_url
-    cluster = Cluster(PGDATA, LOCAL_DB_PORT)
+    cluster = local_cluster()
     say(f"PostGIS cluster {PGDATA} on {HOST}:{LOCAL_DB_PORT}")
-    cluster.ensure_started()
-    prepare_database(cluster.url(), LOCAL_DB, settings.app_db_role)
+    cluster.ensure_started(say)
+    prepare_database(cluster.url(), LOCAL_DB, settings.app_db_role,
+                     app_password=cluster.password(settings.app_db_role))
     app_url = cluster.url(LOCAL_DB, user=settings.app_db_role, driver=True)
     return app_url, cluster.url(LOCAL_DB, driver=True)
 
@@ -120,7 +127,7 @@ def run() -> None:
 
 def stop() -> None:
     """Stop the project's own cluster (when it was ever created)."""
-    cluster = Cluster(PGDATA, LOCAL_DB_PORT)
+    cluster = local_cluster()
     if cluster.initialised:
         cluster.stop()
         say("local PostGIS stopped")
