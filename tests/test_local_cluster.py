@@ -14,8 +14,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
@@ -23,7 +21,7 @@ from app.config import get_settings
 from app.dev.pgcluster import SUPERUSER, Cluster, ClusterError, free_port, prepare_database
 from seed.places import load_district
 from seed.users import load_users
-from tests.conftest import DEMO_PASSWORD, ROOT, serve_database
+from tests.conftest import DEMO_PASSWORD, migrate, serve_database
 
 APP_ROLE = "happymap_app"
 POINT = {"lon": 126.9368, "lat": 37.5791}  # inside 서대문구
@@ -118,11 +116,8 @@ def _migrated_with_places(cluster: Cluster) -> tuple[str, str]:
     """The app database with its schema, the demo district's places and the demo accounts (no households)."""
     password = cluster.password(APP_ROLE) if cluster.passfile else None
     prepare_database(cluster.url(), "happymap", APP_ROLE, app_password=password)
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
     owner_url = cluster.url("happymap", driver=True)
-    cfg.attributes["url"] = owner_url
-    command.upgrade(cfg, "head")
+    migrate(owner_url)
     engine = create_engine(owner_url)
     try:
         with Session(engine) as session, session.begin():

@@ -62,7 +62,7 @@ def test_a_failed_sign_in_is_counted_although_the_request_fails(fresh):
         assert s.scalar(select(User.failed_logins).where(User.username == "dong02")) == 1
 
 
-def test_unit_of_work_commits_once_or_not_at_all(fresh, monkeypatch):
+def test_unit_of_work_commits_once_or_not_at_all(fresh):
     from sqlalchemy.orm import sessionmaker
 
     factory = sessionmaker(bind=fresh.engine, expire_on_commit=False)

@@ -51,21 +51,18 @@ CODE_LISTS = {name: getattr(vocab, name) for name in (
 CODE_LISTS["RISK_LABELS"] = LABELS
 
 
+def copies_in(text: str) -> list[str]:
+    """Vocabulary entries the text writes out itself: `food: '식품'`, `"food": "식품"`, `["food", "식품"]`."""
+    return sorted(f"{list_name}.{code}" for list_name, codes in CODE_LISTS.items() for code, label in codes.items()
+                  if re.search(rf"""['"]?{re.escape(code)}['"]?\s*[:,]\s*['"]{re.escape(label)}['"]""", text))
+
+
 @pytest.mark.parametrize("path", sorted(p.relative_to(STATIC).as_posix() for p in STATIC.glob("static/**/*.js"))
                          + ["index.html", "report.html"])
 def test_no_front_end_file_copies_a_code_with_its_label(path):
-    text = (STATIC / path).read_text(encoding="utf-8")
-    copies = []
-    for list_name, codes in CODE_LISTS.items():
-        for code, label in codes.items():
-            # `food: '식품'`, `"food": "식품"`, `["food", "식품"]`: a code written next to its label
-            if re.search(rf"""['"]?{re.escape(code)}['"]?\s*[:,]\s*['"]{re.escape(label)}['"]""", text):
-                copies.append(f"{list_name}.{code}")
-    assert copies == []
+    assert copies_in((STATIC / path).read_text(encoding="utf-8")) == []
 
 
-def test_the_copy_check_would_catch_a_copy(tmp_path):
+def test_the_copy_check_would_catch_a_copy():
     sample = "const NEEDS = { food: '식품' };\nconst I = [[\"debt\", \"채무·금융 위기\"]];"
-    found = [code for codes in CODE_LISTS.values() for code, label in codes.items()
-             if re.search(rf"""['"]?{re.escape(code)}['"]?\s*[:,]\s*['"]{re.escape(label)}['"]""", sample)]
-    assert sorted(found) == ["debt", "food"]
+    assert copies_in(sample) == ["INDICATORS.debt", "NEEDS.food"]
