@@ -1,5 +1,5 @@
 """Request dependencies: the request's unit of work, the caller's address, bbox, paging and If-Match."""
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from datetime import date
 from typing import Annotated
 
@@ -33,6 +33,20 @@ SessionDep = Annotated[Session, Depends(transaction, scope="function")]
 # Without the request's unit of work, for a route whose work outlives its answer and commits on its own
 # (the chat-bot's turn goes on in a worker after Kakao got its polite reply).
 OwnTransactionSession = Annotated[Session, Depends(get_session)]
+
+def response_streams(session: Annotated[Session, Depends(get_session)]) -> Iterator[list[Generator]]:
+    """Generators that read the database while the answer is sent. They are closed when the request ends
+    (sent in full, failed, or cut off by the client) and before its session closes, because they depend on
+    it: a cancelled download never leaves a query running on a pooled connection."""
+    streams: list[Generator] = []
+    try:
+        yield streams
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+ResponseStreams = Annotated[list[Generator], Depends(response_streams)]
 
 # Ids in paths and queries; larger than any key of the schema is refused before any query.
 RecordId = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -170,7 +170,8 @@ class AccessGuardMiddleware:
                 op = audit.operation
                 if 200 <= status < 300 and audit.principal is None:
                     mode, held = "ungated", message
-                elif 200 <= status < 300 and op is not None and op.personal:
+                elif 200 <= status < 300 and op is not None and op.personal and audit.records == 0:
+                    # Held until the fallback record is written; a route that recorded its read streams freely.
                     mode, held = "hold", message
                 else:
                     await send(message)

@@ -49,6 +49,13 @@ def scratch_database(name: str = "happymap_bench", seed: bool = True):
 @contextmanager
 def serve(app_url: str):
     """uvicorn in a subprocess on a free port; yields its base URL."""
+    with serve_process(app_url) as (base, _):
+        yield base
+
+
+@contextmanager
+def serve_process(app_url: str):
+    """uvicorn in a subprocess on a free port; yields its base URL and the process (to read its memory)."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": app_url, "HAPPYMAP_DEMO_PASSWORD": PASSWORD,
            "HAPPYMAP_ENVIRONMENT": "test"}
@@ -62,7 +69,7 @@ def serve(app_url: str):
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(10)

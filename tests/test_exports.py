@@ -2,18 +2,29 @@
 import csv
 import io
 import re
+import time
 from datetime import timedelta
 
+import httpx
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from python_calamine import CalamineWorkbook
+from sqlalchemy import ARRAY, Text, func, literal, select, text
 
 from app.access.models import AccessRecord
 from app.auth.models import User, UserDong
 from app.config import get_settings
-from app.exports.tabular import neutralise
+from app.exports import cells
+from app.exports import service as export_service
+from app.exports.tabular import BLOCK_BYTES, neutralise, stream
 from app.households.models import Household
+from app.households.service import HouseholdFilter
+from app.policy.masking import mask_name, mask_phone
+from app.policy.principal import Principal
 from app.visits.models import Visit
+from tests.conftest import DEMO_PASSWORD, serve_app
 
 HANGUL = re.compile(r"[가-힣]")
 PURPOSE = "통장 현장 순회 명단 준비"
@@ -161,3 +172,116 @@ def test_a_period_outside_the_sane_years_is_refused_and_not_recorded(client, as_
                        params={"purpose": PURPOSE, **params})
         assert r.status_code == 422 and "2000" in r.json()["detail"] and HANGUL.search(r.json()["detail"])
     assert len(exports(session)) == before
+
+
+# --- the cells PostgreSQL writes must say what the Python rules say -------------------------------------
+
+def _in_sql(session, rule, values: list[str]) -> list[str | None]:
+    item = func.unnest(literal(values, ARRAY(Text))).table_valued("v", with_ordinality="n").render_derived()
+    return list(session.scalars(select(rule(item.c.v)).order_by(item.c.n)))
+
+
+NO_NUL = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")  # what PostgreSQL text can hold
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.text(NO_NUL, max_size=8), max_size=40),
+       phones=st.lists(st.text("0123456789+- ", max_size=20) | st.text(NO_NUL, max_size=20), max_size=40))
+def test_sql_masking_is_the_api_masking(session, names, phones):
+    assert _in_sql(session, cells.masked_name, names) == [mask_name(n) for n in names]
+    assert _in_sql(session, cells.masked_phone, phones) == [mask_phone(p) for p in phones]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(st.sampled_from("=+-@ \t\r\n\u3000\xa0\u2009ab가") | NO_NUL, max_size=6),
+                      max_size=40))
+def test_sql_neutralising_is_the_python_neutralising(session, texts):
+    assert _in_sql(session, cells.neutralised, texts) == [neutralise(t) for t in texts]
+
+
+def test_the_sql_space_class_is_pythons_whitespace():
+    spec = cells.SPACE
+    chars = set()
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            chars |= {chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1)}
+            i += 3
+        else:
+            chars.add(spec[i])
+            i += 1
+    assert chars == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+def test_odd_text_survives_both_readers_of_the_xlsx(client, as_user, session):
+    odd = "<b>&amp;\"따옴표' \\역슬래시\t탭\n줄\r\n바꿈 😀 \x01\x0b끝 "
+    h = session.scalar(select(Household).where(Household.dong_id == dong_of(session), Household.status == "active")
+                       .order_by(Household.id).limit(1))
+    h.risk_reason = odd
+    session.flush()
+    r = client.get("/api/v1/exports/households.xlsx", headers=as_user("dong01"),
+                   params={"purpose": PURPOSE, "dong_id": h.dong_id, "sort": "address"})
+    assert r.status_code == 200, r.text
+    expected = odd.replace("\x01", "").replace("\x0b", "")  # XML 1.0 cannot carry these two
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    head = [c.value for c in ws[1]]
+    mine = next(row for row in ws.iter_rows(min_row=2, values_only=True) if row[0] == h.id)
+    assert mine[head.index("위험 사유")] == expected
+    assert ws.freeze_panes == "A2" and ws["A1"].font.b and ws.column_dimensions["C"].width == 40
+    due = mine[head.index("다음 방문 예정일")]
+    assert due.date() == h.next_visit_due  # a real date cell, not text
+
+    calamine = CalamineWorkbook.from_filelike(io.BytesIO(r.content))
+    rows = calamine.get_sheet_by_index(0).to_python()
+    assert rows[0] == head
+    other = next(row for row in rows[1:] if row[0] == h.id)
+    assert other[head.index("위험 사유")] == expected
+    assert other[head.index("다음 방문 예정일")] == h.next_visit_due
+    assert len(rows) == ws.max_row
+
+
+def test_an_export_over_the_limit_is_refused_before_anything_is_recorded(client, as_user, session, monkeypatch):
+    monkeypatch.setattr(export_service, "MAX_ROWS", 3)
+    before = len(exports(session))
+    for path in ("/api/v1/exports/households.csv", "/api/v1/exports/visits.xlsx"):
+        r = client.get(path, headers=as_user("admin"), params={"purpose": PURPOSE})
+        assert r.status_code == 422 and "3건" in r.json()["detail"] and HANGUL.search(r.json()["detail"])
+    assert len(exports(session)) == before
+
+
+def test_the_file_is_sent_in_pieces_after_its_record_is_committed(session):
+    principal = Principal(user_id=1, username="admin", role="admin")
+    export = export_service.households_export(session, principal, HouseholdFilter(), "risk", False, PURPOSE,
+                                              "GET /api/v1/exports/households.csv")
+    session.commit()  # the request's unit of work ends before the first byte
+    recorded = exports(session)[-1]
+    pieces = list(stream(session, export, "csv"))
+    assert len(pieces) > 3 and max(map(len, pieces)) < 2 * BLOCK_BYTES
+    ids = [int(row[0]) for row in list(csv.reader(io.StringIO(b"".join(pieces).decode("utf-8-sig"))))[1:]]
+    assert sorted(ids) == sorted(recorded.household_ids) and len(ids) > 5_000
+
+
+def _busy_backends(factory) -> list[str]:
+    """Other sessions of this database that are inside a transaction or still running a statement."""
+    with factory() as s:
+        return list(s.scalars(text(
+            "SELECT coalesce(state, '') || ': ' || left(query, 40) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'")))
+
+
+def test_a_download_cut_off_midway_leaves_nothing_open(pg_server, seeded_template):
+    with serve_app(pg_server, seeded_template) as (base, factory), httpx.Client(base_url=base, timeout=60) as http:
+        token = http.post("/api/v1/auth/token", data={"username": "admin", "password": DEMO_PASSWORD}
+                          ).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for fmt in ("csv", "xlsx"):
+            with http.stream("GET", f"/api/v1/exports/visits.{fmt}", headers=headers,
+                             params={"purpose": PURPOSE}) as r:
+                assert r.status_code == 200
+                next(r.iter_raw())  # the first piece, then the user cancels the download
+        deadline = time.monotonic() + 60
+        while busy := _busy_backends(factory):  # the server ends the COPY and gives the connection back
+            assert time.monotonic() < deadline, busy
+            time.sleep(0.1)
+        whole = http.get("/api/v1/exports/visits.csv", headers=headers, params={"purpose": PURPOSE})
+        assert whole.status_code == 200 and whole.content.count(b"\n") > 10_000

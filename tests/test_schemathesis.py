@@ -23,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import ARTIFACTS, login
 
+REQUEST_TIMEOUT = 60  # seconds
 EXAMPLES = 8  # per operation, mode and role: the six roles stay within a few minutes on two cores
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
@@ -46,6 +47,8 @@ def test_openapi_conformance_per_role(app, client, role):
     shared = login(client, username) if username else {}
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     schema.config.generation.update(deterministic=True, database="none")
+    # What a person waits for at most (a proxy's usual read timeout), not how fast this machine happens to be.
+    schema.config.update(request_timeout=REQUEST_TIMEOUT)
     operations, examples, statuses = 0, Counter(), Counter()
     failures: list[str] = []
 

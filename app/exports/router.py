@@ -1,14 +1,17 @@
 """Export routes: the household list and visits as CSV or XLSX, always with a purpose."""
+from collections.abc import Generator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from app.auth.deps import CurrentUser
 from app.config import get_settings
-from app.deps import DateFrom, DateTo, OptionalRecordId, SessionDep
+from app.deps import DateFrom, DateTo, OptionalRecordId, ResponseStreams, SessionDep
 from app.errors import InvalidInput
 from app.exports import service
-from app.exports.tabular import Table, to_csv, to_xlsx
+from app.exports.tabular import Export, stream
 from app.households.params import ListFilter, Sort
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -25,31 +28,33 @@ def _purpose(text: str) -> str:
     return text
 
 
-def _file(table: Table, stem: str, fmt: str) -> Response:
-    body = to_csv(table) if fmt == "csv" else to_xlsx(table)
+def _file(session: Session, streams: list[Generator], export: Export, stem: str, fmt: str) -> StreamingResponse:
+    """The file is sent while it is built; its rows are read after the access record was committed."""
     name = f"{stem}-{get_settings().today():%Y%m%d}.{fmt}"
-    return Response(body, media_type=MEDIA[fmt], headers={
+    body = stream(session, export, fmt)
+    streams.append(body)
+    return StreamingResponse(body, media_type=MEDIA[fmt], headers={
         "Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/exports/households.{fmt}", response_class=Response,
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}})
 def export_households(request: Request, fmt: Format, purpose: Purpose, principal: CurrentUser,
-                      session: SessionDep, f: ListFilter, sort: Sort = "risk",
+                      session: SessionDep, streams: ResponseStreams, f: ListFilter, sort: Sort = "risk",
                       reveal: Annotated[bool, Query(description="실명·전화번호 포함 (담당 공무원, 기록됨)")] = False):
     """The filtered household list (same filters as GET /households) as CSV or XLSX."""
-    table = service.households_table(session, principal, f, sort, reveal, _purpose(purpose),
-                                     f"{request.method} {request.url.path}")
-    return _file(table, "households", fmt)
+    export = service.households_export(session, principal, f, sort, reveal, _purpose(purpose),
+                                       f"{request.method} {request.url.path}")
+    return _file(session, streams, export, "households", fmt)
 
 
 @router.get("/exports/visits.{fmt}", response_class=Response,
             responses={200: {"content": {MEDIA["csv"]: {}, MEDIA["xlsx"]: {}}}})
 def export_visits(request: Request, fmt: Format, purpose: Purpose, principal: CurrentUser, session: SessionDep,
-                  dong_id: OptionalRecordId = None,
+                  streams: ResponseStreams, dong_id: OptionalRecordId = None,
                   date_from: DateFrom = None,
                   date_to: DateTo = None):
     """Visits in the caller's area (optionally one dong and a period) as CSV or XLSX."""
-    table = service.visits_table(session, principal, dong_id, date_from, date_to, _purpose(purpose),
-                                 f"{request.method} {request.url.path}")
-    return _file(table, "visits", fmt)
+    export = service.visits_export(session, principal, dong_id, date_from, date_to, _purpose(purpose),
+                                   f"{request.method} {request.url.path}")
+    return _file(session, streams, export, "visits", fmt)

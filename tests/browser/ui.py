@@ -77,7 +77,7 @@ def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD, path: str 
     return page.evaluate("window.__happymap.timings")
 
 
-def wait_until(page: Page, predicate: str, arg=None, timeout: float = 15) -> object:
+def wait_until(page: Page, predicate: str, arg=None, timeout: float = 30) -> object:
     """Poll a JS function until it returns something truthy. (Playwright's wait_for_function evaluates
     strings with eval, which the app's Content-Security-Policy rightly forbids.)"""
     deadline = time.monotonic() + timeout
@@ -94,7 +94,7 @@ RECT = "sel => JSON.stringify(document.querySelector(sel).getBoundingClientRect(
 """A measure for wait_still: where an element is on screen, by CSS selector."""
 
 
-def wait_still(page: Page, measure: str, arg=None, timeout: float = 15) -> object:
+def wait_still(page: Page, measure: str, arg=None, timeout: float = 30) -> object:
     """Poll a JS function until it returns the same value twice 150 ms apart: CSS transitions and map pans
     have ended, however slow the machine. Returns that value."""
     deadline = time.monotonic() + timeout
