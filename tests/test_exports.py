@@ -186,7 +186,8 @@ NO_NUL = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")  #
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(names=st.lists(st.text(NO_NUL, max_size=8), max_size=40),
-       phones=st.lists(st.text("0123456789+- ", max_size=20) | st.text(NO_NUL, max_size=20), max_size=40))
+       phones=st.lists(st.text("0123456789+- ", max_size=20) | st.text("0123456789-\n٣１x", max_size=14)
+                       | st.text(NO_NUL, max_size=20), max_size=40))
 def test_sql_masking_is_the_api_masking(session, names, phones):
     assert _in_sql(session, cells.masked_name, names) == [mask_name(n) for n in names]
     assert _in_sql(session, cells.masked_phone, phones) == [mask_phone(p) for p in phones]

@@ -12,12 +12,12 @@ from app.deps import DateFrom, DateTo, OptionalRecordId, ResponseStreams, Sessio
 from app.errors import InvalidInput
 from app.exports import service
 from app.exports.tabular import Export, stream
+from app.exports.xlsx import XLSX_MEDIA_TYPE
 from app.households.params import ListFilter, Sort
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
 Format = Literal["csv", "xlsx"]
-MEDIA = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MEDIA_TYPE}
 Purpose = Annotated[str, Query(min_length=2, max_length=300, description="내보내기 사유 (접속기록에 남습니다)")]
 
 
