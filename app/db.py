@@ -1,4 +1,5 @@
 """Database engine, session factory and the declarative base."""
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -9,7 +10,9 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.config import get_settings
-from app.errors import Conflict
+from app.errors import Conflict, is_database_unavailable
+
+log = logging.getLogger("app.db")
 
 # Stable constraint names so Alembic migrations and the models compare equal.
 NAMING_CONVENTION = {
@@ -41,8 +44,16 @@ def get_session() -> Iterator[Session]:
     """FastAPI dependency: one session per request, closed after the answer went out.
 
     Services only flush; the request's unit of work (`app.deps.transaction`) commits once."""
-    with session_factory()() as session:
+    session = session_factory()()
+    try:
         yield session
+    finally:
+        try:
+            session.close()
+        except Exception as exc:  # the answer is already out; a lost connection is discarded, not re-raised
+            if not is_database_unavailable(exc):
+                raise
+            log.warning("session closed on a lost connection: %s", type(exc).__name__)
 
 
 @contextmanager

@@ -1,8 +1,15 @@
 """Domain errors and their HTTP status, mapped in one place (`install_error_handlers`)."""
+import logging
+import re
+
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("app.errors")
 
 
 class AppError(Exception):
@@ -101,6 +108,28 @@ def korean_validation_message(error: dict) -> str:
     return f"{loc}: {text}" if loc else text
 
 
+DATABASE_UNAVAILABLE = "데이터베이스에 잠시 연결할 수 없습니다. 잠시 후 다시 시도하세요."
+RETRY_AFTER_SECONDS = 5
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means 'not reachable right now' rather than a fault of the request or the code:
+    refused or lost connections, shutdown and start-up, a full pool, a serialization failure or deadlock."""
+    if isinstance(exc, sa.TimeoutError | sa.InterfaceError | psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    if isinstance(exc, sa.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc.orig, psycopg.OperationalError | psycopg.InterfaceError)
+    # A session whose connection died mid-transaction refuses further use until it is rolled back.
+    return isinstance(exc, sa.PendingRollbackError)
+
+
+def database_unavailable_response(exc: BaseException) -> JSONResponse:
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("database unavailable: %s.%s", type(cause).__module__, type(cause).__name__)  # one line, no trace
+    return JSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503,
+                        headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 API_PREFIX = "/api/v1"
 # Inputs never echoed back in an error (nor logged): identifiers and secrets.
 SECRET_FIELDS = frozenset({"rrn", "password", "api_key", "key", "token"})
@@ -121,6 +150,21 @@ def _safe_input(value, loc=()):
     return None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value):
+    """The value with every string made UTF-8-safe: a lone surrogate from the input (a field name, say)
+    shows as U+FFFD instead of breaking the answer."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map domain and validation errors to JSON answers with Korean messages."""
 
@@ -131,6 +175,14 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
+    async def _database(request: Request, exc: Exception):
+        if not is_database_unavailable(exc):
+            raise exc  # a real fault: the server error handler answers 500 and logs it
+        return database_unavailable_response(exc)
+
+    for kind in (sa.DBAPIError, sa.TimeoutError, sa.PendingRollbackError, psycopg.Error):
+        app.add_exception_handler(kind, _database)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
         errors = exc.errors()
@@ -140,7 +192,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in errors
         ]
         message = "입력값이 올바르지 않습니다: " + "; ".join(d["msg"] for d in details)
-        return JSONResponse({"detail": message, "errors": details}, status_code=422)
+        return JSONResponse(_encodable({"detail": message, "errors": details}), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

@@ -1,5 +1,6 @@
 """Shared input types: text without NUL characters, trimmed, bounded; finite coordinates."""
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -9,15 +10,31 @@ from app.geo.crs import WGS84, to_lonlat
 from app.geo.validate import CoordinateError, check_lonlat
 
 
+def _invisible(ch: str) -> bool:
+    """Space, control and format characters (bidi overrides, zero-width marks): nothing a reader sees."""
+    return ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf")
+
+
 def clean_text(value: str) -> str:
-    """Trimmed text, refusing NUL (PostgreSQL text cannot hold it)."""
+    """Text trimmed of invisible characters at both ends; NUL (PostgreSQL text cannot hold it) and lone
+    UTF-16 surrogates (not encodable as UTF-8) are refused."""
     if "\x00" in value:
         raise ValueError("NUL 문자(\\x00)는 쓸 수 없습니다")
-    return value.strip()
+    if _SURROGATE.search(value):
+        raise ValueError("깨진 문자(짝이 없는 UTF-16 대리 문자)가 들어 있습니다")
+    start, end = 0, len(value)
+    while start < end and _invisible(value[start]):
+        start += 1
+    while end > start and _invisible(value[end - 1]):
+        end -= 1
+    return value[start:end]
 
 
 # A 주민등록번호 (6 digits, a dash, 7 digits) typed into free text: never stored as typed.
 _RRN_IN_TEXT = re.compile(r"(?<![0-9])([0-9]{6})\s?[-‐–—]?\s?([0-9])[0-9]{6}(?![0-9])")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def mask_rrn_in_text(text: str | None) -> str | None:

@@ -19,6 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "happymap-bench-2026"
 
 
+def migrate(url: str) -> None:
+    """Alembic to head on the database at `url` (the owner's)."""
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.attributes["url"] = url
+    command.upgrade(cfg, "head")
+
+
 @contextmanager
 def scratch_database(name: str = "happymap_bench", seed: bool = True):
     """A throwaway cluster (never the demo one) with a migrated, optionally seeded database."""
@@ -27,10 +35,7 @@ def scratch_database(name: str = "happymap_bench", seed: bool = True):
         cluster.ensure_started()
         try:
             prepare_database(cluster.url(), name, "happymap_app")
-            cfg = Config(str(ROOT / "alembic.ini"))
-            cfg.set_main_option("script_location", str(ROOT / "migrations"))
-            cfg.attributes["url"] = cluster.url(name, driver=True)
-            command.upgrade(cfg, "head")
+            migrate(cluster.url(name, driver=True))
             app_url = cluster.url(name, user="happymap_app", driver=True)
             os.environ["HAPPYMAP_DEMO_PASSWORD"] = PASSWORD
             if seed:
@@ -54,13 +59,16 @@ def serve(app_url: str):
 
 
 @contextmanager
-def serve_process(app_url: str):
-    """uvicorn in a subprocess on a free port; yields its base URL and the process (to read its memory)."""
+def serve_process(app_url: str, log: Path | None = None):
+    """uvicorn in a subprocess on a free port; yields its base URL and the process (to read its memory).
+    With `log`, what the server prints goes to that file."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": app_url, "HAPPYMAP_DEMO_PASSWORD": PASSWORD,
            "HAPPYMAP_ENVIRONMENT": "test"}
+    output = log.open("w") if log else None
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
-                             str(port), "--log-level", "warning"], cwd=ROOT, env=env)
+                             str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=output,
+                            stderr=subprocess.STDOUT if output else None)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -73,6 +81,8 @@ def serve_process(app_url: str):
     finally:
         proc.terminate()
         proc.wait(10)
+        if output:
+            output.close()
 
 
 def token(base: str, username: str = "admin") -> dict[str, str]:

@@ -2,11 +2,17 @@
 
 let token = null;
 let onExpired = () => {};
+let onOutage = () => {};
+
+// A read the server refused with 503 (database restarting, pool full) is tried again this many times,
+// after the Retry-After it names; writes are never repeated on their own (the user decides).
+const OUTAGE_RETRIES = 8;
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, retryAfter = 0) {
     super(message);
     this.status = status;
+    this.retryAfter = retryAfter;
   }
 
   /** True when the endpoint does not exist (yet): 404 on the path itself or 405. */
@@ -33,6 +39,18 @@ export function setExpiredHandler(fn) {
   onExpired = fn;
 }
 
+/** Register what shows (true) and hides (false) the notice that the database is briefly unreachable. */
+export function setOutageHandler(fn) {
+  onOutage = fn;
+}
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); reject(new DOMException('aborted', 'AbortError')); });
+  });
+}
+
 export function isSignedIn() {
   return token !== null;
 }
@@ -54,7 +72,22 @@ function query(params) {
   return s ? `?${s}` : '';
 }
 
-async function request(method, path, { params, body, form, signal, quiet401 = false } = {}) {
+async function request(method, path, options = {}) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const data = await send(method, path, options);
+      onOutage(false);
+      return data;
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 503 || !err.retryAfter) throw err;
+      onOutage(true);
+      if (method !== 'GET' || attempt >= OUTAGE_RETRIES) throw err;
+      await pause(Math.min(err.retryAfter, 30) * 1000, options.signal);
+    }
+  }
+}
+
+async function send(method, path, { params, body, form, signal, quiet401 = false } = {}) {
   const headers = { Accept: 'application/json, application/geo+json' };
   const sentWith = token;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -82,7 +115,8 @@ async function request(method, path, { params, body, form, signal, quiet401 = fa
       token = null;
       if (!quiet401) onExpired();
     }
-    throw new ApiError(response.status, messageOf(response.status, data));
+    throw new ApiError(response.status, messageOf(response.status, data),
+      Number(response.headers.get('Retry-After')) || 0);
   }
   return data;
 }

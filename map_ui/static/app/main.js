@@ -2,7 +2,7 @@
 // for staff also the 신고 tab (the triage queue), its markers on the map and the report panel; for a partner
 // agency only its referral inbox (no map, nothing in the URL).
 
-import { ApiError, api, login, logout, setExpiredHandler } from './api.js';
+import { ApiError, api, login, logout, setExpiredHandler, setOutageHandler } from './api.js';
 import { h, replace } from './dom.js';
 import { HouseholdList } from './list.js';
 import { HappyMap } from './map.js';
@@ -115,6 +115,7 @@ function signOut(message) {
 }
 
 setExpiredHandler(() => signOut('세션이 만료되었습니다. 다시 로그인하세요.'));
+setOutageHandler((on) => { $('#outage-notice').hidden = !on; });
 
 view.form.addEventListener('submit', async (e) => {
   e.preventDefault();
