@@ -5,6 +5,7 @@ import sys
 
 from sqlalchemy import select
 
+from app import backup
 from app.access import cli as access_cli
 from app.auth import cli as auth_cli
 from app.auth import service as auth_service
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth_cli.add_commands(sub)
     access_cli.add_commands(sub)
     facilities_cli.add_commands(sub)
+    backup.add_commands(sub)
     return parser
 
 
