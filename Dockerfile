@@ -40,4 +40,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 ENTRYPOINT ["sh", "/app/scripts/docker-entrypoint.sh"]
+# Two worker processes (WEB_CONCURRENCY); rate limits and sessions are shared through PostgreSQL.
+ENV WEB_CONCURRENCY=2
 CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]

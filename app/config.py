@@ -4,13 +4,17 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
 
 LOCAL_DB_PORT = 55432
 LOCAL_APP_ROLE = "happymap_app"
 # The generated passwords of `make run`'s database (libpq passfile, mode 0600, git-ignored).
 LOCAL_DB_PASSFILE = Path(__file__).resolve().parent.parent / ".var" / "local-db.pgpass"
+# Keys that only ever belong on a developer's machine: production refuses to start with them.
+LOCAL_KAKAO_KEY = "local-kakao-key"
+LOCAL_OPEN311_KEY = "local-open311-key"
 
 
 class Settings(BaseSettings):
@@ -46,16 +50,43 @@ class Settings(BaseSettings):
     tile_url: str | None = None  # a base-map tile URL template; off by default (offline map)
     tile_attribution: str = ""
 
-    kakao_skill_key: str = "local-kakao-key"
-    open311_api_keys: list[str] = ["local-open311-key"]
+    kakao_skill_key: str = LOCAL_KAKAO_KEY
+    open311_api_keys: list[str] = [LOCAL_OPEN311_KEY]
     upload_dir: str = ".var/uploads"
     max_body_bytes: int = 5 * 1024 * 1024
+    # uvicorn processes `make run` starts; limits and sessions live in PostgreSQL, so any number agree.
+    web_workers: int = Field(default=2, ge=1, le=64)
     trusted_proxy_header: str | None = None  # e.g. "X-Forwarded-For" when behind a known proxy
 
     rrn_key_b64: str | None = None  # AES-256-GCM key for 주민등록번호; never stored in the repository
     rrn_hash_key_b64: str | None = None
 
     demo_password: str | None = None
+
+    def unsafe_for_production(self) -> list[str]:
+        """What keeps these settings from serving real households: each entry names the variable to set."""
+        problems = []
+        if self.kakao_skill_key == LOCAL_KAKAO_KEY:
+            problems.append("HAPPYMAP_KAKAO_SKILL_KEY: 로컬 기본값입니다. 카카오 스킬에 정한 비밀 키를 넣으세요.")
+        if LOCAL_OPEN311_KEY in self.open311_api_keys:
+            problems.append("HAPPYMAP_OPEN311_API_KEYS: 로컬 기본 키가 들어 있습니다. 협력기관별 키로 바꾸세요.")
+        if not self.rrn_key_b64 or not self.rrn_hash_key_b64:
+            problems.append("HAPPYMAP_RRN_KEY_B64 / HAPPYMAP_RRN_HASH_KEY_B64: 주민등록번호 암호화 키가 없습니다.")
+        if self.demo_password:
+            problems.append("HAPPYMAP_DEMO_PASSWORD: 데모 계정 비밀번호는 운영 환경에 둘 수 없습니다.")
+        app_user = make_url(self.database_url).username
+        owner = make_url(self.migration_database_url).username if self.migration_database_url else None
+        if app_user != self.app_db_role or app_user == owner:
+            problems.append(f"DATABASE_URL: 앱 전용 역할({self.app_db_role})로 접속해야 합니다 "
+                            f"(지금: {app_user}). 소유자 계정은 MIGRATION_DATABASE_URL에만 쓰세요.")
+        return problems
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self):
+        if self.environment == "production" and (problems := self.unsafe_for_production()):
+            raise ValueError("운영 환경(HAPPYMAP_ENVIRONMENT=production)에서 시작할 수 없습니다:\n- "
+                             + "\n- ".join(problems))
+        return self
 
     @property
     def migration_url(self) -> str:

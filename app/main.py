@@ -5,11 +5,13 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from sqlalchemy import text
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
 from app.apidocs import install_docs
 from app.auth.router import router as auth_router
+from app.config import get_settings
 from app.db import get_engine
 from app.errors import install_error_handlers
 from app.exports.router import router as exports_router
@@ -41,8 +43,17 @@ ROOT = Path(__file__).resolve().parent.parent
 MAP_UI = ROOT / "map_ui"
 
 
+def _settings_or_exit() -> None:
+    """Read the settings once at start: unsafe production settings stop the server with their reasons."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        raise SystemExit("\n".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())) from None
+
+
 def create_app() -> FastAPI:
     """Build the app; every /api/v1 route passes the permission gate of its CurrentUser dependency."""
+    _settings_or_exit()
     app = FastAPI(title="행복-맵 API", version="1.0", description="복지사각지대 위기가구 지도 API",
                   docs_url=None, redoc_url=None, openapi_url=None)  # gated copies: app/apidocs.py
     install_error_handlers(app)

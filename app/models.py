@@ -4,6 +4,7 @@ from app.auth.models import AuthSession, PermissionEvent, User, UserDong, UserTr
 from app.db import Base
 from app.facilities.models import Facility
 from app.households.models import Household
+from app.ratelimit import RateBucket
 from app.reports.models import Report, ReportEvent, ReportPhoto
 from app.tracts.models import District, Dong, Tract
 from app.visits.models import (
@@ -17,6 +18,6 @@ from app.visits.models import (
 
 __all__ = [
     "AccessRecord", "AuthSession", "Base", "District", "Dong", "Facility", "Household", "PermissionEvent",
-    "Report", "ReportEvent", "ReportPhoto", "ServiceLink", "ServiceLinkEvent", "Tract", "User", "UserDong",
-    "UserTract", "Visit", "VisitIndicator", "VisitNeed", "VisitVisitor",
+    "RateBucket", "Report", "ReportEvent", "ReportPhoto", "ServiceLink", "ServiceLinkEvent", "Tract", "User",
+    "UserDong", "UserTract", "Visit", "VisitIndicator", "VisitNeed", "VisitVisitor",
 ]

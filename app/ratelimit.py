@@ -1,17 +1,25 @@
 """Abuse limits for report intake: per-key/per-user token buckets and request body size caps.
 
-The buckets live in this process's memory (one set per app instance, on `app.state`): enough for one
-server process; several processes behind a balancer would each allow the full rate.
+The buckets live in PostgreSQL (`rate_buckets`), taken with one atomic statement each, so a limit holds for
+every uvicorn worker and every app server sharing the database. The account lockout after failed sign-ins
+is on the user's row (app.auth.service), which holds across processes too.
 """
-import threading
-import time
-from collections import OrderedDict
+import hashlib
+import itertools
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import Request
+from sqlalchemy import DateTime, Float, String, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
+from starlette.concurrency import run_in_threadpool
 
-from app.errors import AppError, PayloadTooLarge
+from app.db import Base, get_engine
+from app.errors import AppError, PayloadTooLarge, is_database_unavailable
 
+log = logging.getLogger("app.ratelimit")
 KAKAO_MAX_BODY = 64 * 1024
 OPEN311_MAX_BODY = 256 * 1024
 
@@ -39,29 +47,72 @@ DEFAULT_RULES = {
 }
 
 
-class RateLimiter:
-    """Token buckets keyed by (rule, key); thread-safe; the oldest keys are forgotten past `max_keys`."""
+class RateBucket(Base):
+    """One token bucket: `tokens` left at `updated_at` (refilled by the rule's rate since then)."""
 
-    def __init__(self, rules: dict[str, Rule] | None = None, max_keys: int = 50_000):
+    __tablename__ = "rate_buckets"
+    __table_args__ = {"prefixes": ["UNLOGGED"]}
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the caller's key
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Take a token if the refilled bucket has one; a missing bucket starts full. No row back means refused.
+_TAKE = text("""
+    INSERT INTO rate_buckets AS b (scope, rule, key, tokens, updated_at)
+    VALUES (:scope, :rule, :key, :capacity - 1, clock_timestamp())
+    ON CONFLICT (scope, rule, key) DO UPDATE
+    SET tokens = least(:capacity, b.tokens + extract(epoch FROM clock_timestamp() - b.updated_at) * :rate) - 1,
+        updated_at = clock_timestamp()
+    WHERE least(:capacity, b.tokens + extract(epoch FROM clock_timestamp() - b.updated_at) * :rate) >= 1
+    RETURNING tokens""")
+# Buckets untouched for an hour are full again under every rule: forgetting them changes nothing.
+_FORGET_FULL = text("DELETE FROM rate_buckets WHERE updated_at < clock_timestamp() - interval '1 hour'")
+FORGET_EVERY = 1000  # calls
+
+
+def _digest(key: str) -> str:
+    """Keys come from callers (a chat user's id may hold anything, NUL included): stored as a fixed-size
+    digest, which also keeps those ids out of the table."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class RateLimiter:
+    """Token buckets keyed by (rule, key) in PostgreSQL, shared by all processes that use the same `scope`."""
+
+    def __init__(self, rules: dict[str, Rule] | None = None, scope: str = "", engine: Engine | None = None):
         self.rules = dict(DEFAULT_RULES if rules is None else rules)
-        self.max_keys = max_keys
-        self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
+        self.scope = scope
+        self._engine = engine
+        self._calls = itertools.count(1)
 
     def allow(self, rule_name: str, key: str) -> bool:
-        """Take one token from the bucket of `key` under `rule_name`; False when it is empty."""
+        """Take one token from the bucket of `key` under `rule_name`; False when it is empty. Each take is its
+        own short transaction, so a request that fails afterwards has still spent its token. When the
+        database cannot be reached the limit is not enforced: the work that follows fails with its own 503."""
         rule = self.rules.get(rule_name)
         if rule is None:
             return True
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.pop((rule_name, key), (rule.capacity, now))
-            tokens = min(rule.capacity, tokens + (now - last) * rule.per_second)
-            allowed = tokens >= 1
-            self._buckets[(rule_name, key)] = (tokens - 1 if allowed else tokens, now)
-            while len(self._buckets) > self.max_keys:
-                self._buckets.popitem(last=False)
-            return allowed
+        engine = self._engine or get_engine()
+        try:
+            with engine.begin() as conn:
+                taken = conn.execute(_TAKE, {"scope": self.scope, "rule": rule_name, "key": _digest(key),
+                                             "capacity": rule.capacity, "rate": rule.per_second}).first()
+                if next(self._calls) % FORGET_EVERY == 0:
+                    conn.execute(_FORGET_FULL)
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            log.warning("rate limit not checked, database unavailable: %s", type(exc).__name__)
+            return True
+        return taken is not None
+
+    async def take(self, rule_name: str, key: str) -> bool:
+        """`allow` from async code, off the event loop."""
+        return await run_in_threadpool(self.allow, rule_name, key)
 
 
 def limiter(request: Request) -> RateLimiter:

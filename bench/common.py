@@ -59,12 +59,12 @@ def serve(app_url: str):
 
 
 @contextmanager
-def serve_process(app_url: str, log: Path | None = None):
+def serve_process(app_url: str, log: Path | None = None, env: dict[str, str] | None = None):
     """uvicorn in a subprocess on a free port; yields its base URL and the process (to read its memory).
-    With `log`, what the server prints goes to that file."""
+    With `log`, what the server prints goes to that file; `env` adds to or overrides its environment."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": app_url, "HAPPYMAP_DEMO_PASSWORD": PASSWORD,
-           "HAPPYMAP_ENVIRONMENT": "test"}
+           "HAPPYMAP_ENVIRONMENT": "test", **(env or {})}
     output = log.open("w") if log else None
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
                              str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=output,

@@ -141,6 +141,7 @@ def app(session: Session):
 
     application = create_app()
     application.dependency_overrides[get_session] = lambda: session
+    application.state.rate_limiter = own_limits()
     return application
 
 
@@ -202,11 +203,19 @@ def fresh(pg_server: Server, seeded_template: str):
             yield s
 
     application.dependency_overrides[get_session] = own_session
+    application.state.rate_limiter = own_limits()
     yield SimpleNamespace(url=url, name=name, engine=engine, admin=admin, app=application,
                           client=TestClient(application))
     engine.dispose()
     admin.dispose()
     drop_database(pg_server.admin_url, name)
+
+
+def own_limits(rules=None):
+    """A rate limiter whose buckets no other test's app shares (they are rows in the test database)."""
+    from app.ratelimit import RateLimiter
+
+    return RateLimiter(rules, scope=f"test-{uuid.uuid4().hex[:12]}")
 
 
 def today() -> date:
@@ -231,6 +240,7 @@ def serve_database(db_url: str):
 
     application = create_app()
     application.dependency_overrides[get_session] = own_session
+    application.state.rate_limiter = own_limits()
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="live-server", daemon=True)

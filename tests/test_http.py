@@ -1,4 +1,5 @@
 """HTTP hygiene: security headers, no-store, the body-size limit, closed CORS, gated API docs, empty 404s."""
+import base64
 import json
 
 import pytest
@@ -11,8 +12,12 @@ from app.middleware import content_security_policy, tile_origin
 
 @pytest.fixture
 def settings_env(monkeypatch):
-    """Set HAPPYMAP_* variables for one test; the settings are re-read before and after."""
+    """Set HAPPYMAP_* variables for one test; the settings are re-read before and after. `production`
+    brings the secrets production refuses to start without, and no demo password."""
     def _set(**values):
+        if values.get("environment") == "production":
+            values = {**PRODUCTION_SECRETS, **values}
+            monkeypatch.delenv("HAPPYMAP_DEMO_PASSWORD", raising=False)
         for key, value in values.items():
             monkeypatch.setenv(f"HAPPYMAP_{key.upper()}", str(value))
         get_settings.cache_clear()
@@ -20,6 +25,11 @@ def settings_env(monkeypatch):
     yield _set
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+PRODUCTION_SECRETS = {"kakao_skill_key": "k" * 40, "open311_api_keys": '["' + "o" * 40 + '"]',
+                      "rrn_key_b64": base64.b64encode(bytes(32)).decode(),
+                      "rrn_hash_key_b64": base64.b64encode(bytes(range(32))).decode()}
 
 
 def _csp_directives(value: str) -> dict[str, list[str]]:

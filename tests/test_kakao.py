@@ -11,10 +11,11 @@ from sqlalchemy import create_engine, func, select, text
 
 from app.config import get_settings
 from app.integrations import kakao
-from app.ratelimit import RateLimiter, Rule
+from app.ratelimit import Rule
 from app.reports.intake import RECEIPT_LOCK
 from app.reports.models import Report
 from app.tracts.models import Dong
+from tests.conftest import own_limits
 
 KEY = "local-kakao-key"
 URL = f"/integrations/kakao/skill?key={KEY}"
@@ -195,8 +196,8 @@ def test_oversized_body_is_413(client, session):
 
 
 def test_rate_limit_per_kakao_user_still_answers_200(client, app, session):
-    app.state.rate_limiter = RateLimiter({"kakao_user": Rule(capacity=2, per_second=0.001),
-                                          "kakao_key": Rule(capacity=100, per_second=1)})
+    app.state.rate_limiter = own_limits({"kakao_user": Rule(capacity=2, per_second=0.001),
+                                         "kakao_key": Rule(capacity=100, per_second=1)})
     answers = [post(client, payload(f"연속으로 보내는 신고 메시지 {i}번", user_id="kakao-flood"))
                for i in range(3)]
     assert [a[0] for a in answers] == [200, 200, 200]

@@ -8,10 +8,11 @@ from sqlalchemy import func, select
 
 from app.config import get_settings
 from app.households.models import Household
-from app.ratelimit import RateLimiter, Rule
+from app.ratelimit import Rule
 from app.reports.models import Report
 from app.tracts.models import Dong
 from app.vocab import INDICATORS
+from tests.conftest import own_limits
 
 BASE = "/open311/v2"
 API_KEY = "local-open311-key"
@@ -270,7 +271,7 @@ def test_oversized_post_is_413_and_rate_limit_per_key(client, app, session):
     big = client.post(f"{BASE}/requests.json", data={"api_key": API_KEY, "service_code": "debt",
                                                      "address_string": "x", "description": "가" * 200_000})
     assert big.status_code == 413 and big.json()[0]["code"] == 413
-    app.state.rate_limiter = RateLimiter({"open311_key": Rule(capacity=1, per_second=0.001)})
+    app.state.rate_limiter = own_limits({"open311_key": Rule(capacity=1, per_second=0.001)})
     form = {"api_key": API_KEY, "service_code": "debt", "address_string": "어딘가"}
     assert client.post(f"{BASE}/requests.json", data={**form, "description": "첫 번째"}).status_code == 200
     limited = client.post(f"{BASE}/requests.json", data={**form, "description": "두 번째"})

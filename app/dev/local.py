@@ -122,7 +122,8 @@ def run() -> None:
     load_seed(migration_url)
     print_logins(migration_url, password_is_default)
     os.chdir(REPO)
-    os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(PORT)])
+    os.execv(sys.executable, [sys.executable, "-m", "uvicorn", "app.main:app", "--host", HOST, "--port", str(PORT),
+                              "--workers", str(get_settings().web_workers)])
 
 
 def stop() -> None:

@@ -242,7 +242,7 @@ async def skill(request: Request, current: Annotated[_Turn, Depends(turn)],
         return skill_response(UNREADABLE)
     user = payload.userRequest.user.id if payload.userRequest and payload.userRequest.user else None
     limits = limiter(request)
-    if not limits.allow("kakao_key", "channel") or not limits.allow("kakao_user", user or "anonymous"):
+    if not await limits.take("kakao_key", "channel") or not await limits.take("kakao_user", user or "anonymous"):
         return skill_response(THROTTLED)
     current.future = _pool().submit(_work, current, payload)
     try:

@@ -367,7 +367,7 @@ async def post_request(request: Request, fmt: str, session: SessionDep):
         caller = _key_label(form.get("api_key") if isinstance(form.get("api_key"), str) else None)
         if caller is None:
             raise Open311Error(403, "api_key가 올바르지 않습니다.")
-        if not limiter(request).allow("open311_key", caller):
+        if not await limiter(request).take("open311_key", caller):
             raise Open311Error(429, "요청이 너무 잦습니다. 잠시 후 다시 시도하세요.")
         data, urgent = _intake_from_form(form, caller)
         result = await run_in_threadpool(_create, session, data)

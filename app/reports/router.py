@@ -89,7 +89,7 @@ async def _parse_intake(request: Request) -> tuple[ReportCreate, list[photo_stor
 async def create_report(request: Request, response: Response, principal: CurrentUser, session: SessionDep):
     """File a report (통장, partner, staff); the server places it and suggests duplicates (staff only)."""
     body, uploads = await _parse_intake(request)
-    if not limiter(request).allow("report_user", str(principal.user_id)):
+    if not await limiter(request).take("report_user", str(principal.user_id)):
         raise TooManyRequests()
     channel = "web" if request.headers.get("x-happymap-client") == FORM_CLIENT else "api"
     data = intake.Intake(channel=channel, description=body.description, lon=body.lon, lat=body.lat,
