@@ -3,6 +3,7 @@ import logging
 import re
 
 import psycopg
+import psycopg.errors
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -123,6 +124,15 @@ def is_database_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, sa.PendingRollbackError)
 
 
+RETRY_FLAG = "happymap.retry_transaction"  # set in the ASGI scope: the request may run once more
+
+
+def lost_a_race(exc: BaseException) -> bool:
+    """A serialization failure or deadlock: PostgreSQL rolled the transaction back, nothing was committed."""
+    cause = getattr(exc, "orig", None) or exc
+    return isinstance(cause, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected)
+
+
 def database_unavailable_response(exc: BaseException) -> JSONResponse:
     cause = getattr(exc, "orig", None) or exc
     log.warning("database unavailable: %s.%s", type(cause).__module__, type(cause).__name__)  # one line, no trace
@@ -178,6 +188,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database(request: Request, exc: Exception):
         if not is_database_unavailable(exc):
             raise exc  # a real fault: the server error handler answers 500 and logs it
+        if lost_a_race(exc):
+            request.scope[RETRY_FLAG] = True  # RetryOnceMiddleware runs the request again, once
         return database_unavailable_response(exc)
 
     for kind in (sa.DBAPIError, sa.TimeoutError, sa.PendingRollbackError, psycopg.Error):

@@ -23,6 +23,7 @@ from app.integrations.open311 import router as open311_router
 from app.middleware import (
     AccessGuardMiddleware,
     BodyLimitMiddleware,
+    RetryOnceMiddleware,
     SecurityHeadersMiddleware,
 )
 from app.openapi import install_openapi
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
     # Outermost last: headers on every answer, then the body limit, then the access-record guarantee.
     # No CORS middleware: cross-origin browser reads stay refused (same-origin UI only).
     app.add_middleware(AccessGuardMiddleware)
+    app.add_middleware(RetryOnceMiddleware)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     # The district's household layer is ~2 MB of GeoJSON; compressed it is about a tenth. Level 6 rather than

@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.access import context
 from app.access.service import AccessLogUnavailable, record
 from app.config import get_settings
+from app.errors import RETRY_FLAG
 
 API_PREFIX = "/api/v1"
 TOKEN_PATH = "/api/v1/auth/token"
@@ -136,6 +137,48 @@ class BodyLimitMiddleware:
     async def _refuse(scope: Scope, receive: Receive, send: Send, exc: BodyTooLarge) -> None:
         response = JSONResponse({"detail": exc.detail}, status_code=413, headers={"Connection": "close"})
         await response(scope, receive, send)
+
+
+class RetryOnceMiddleware:
+    """A request whose transaction lost a race (serialization failure, deadlock) runs once more: PostgreSQL
+    rolled it back, so nothing of the first run was committed, and the caller sees one answer. The body is
+    read first so that it can be replayed; BodyLimitMiddleware, outside this one, bounds it."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        messages = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        if not await self._attempt(dict(scope), messages, receive, send, may_retry=True):
+            await self._attempt(dict(scope), messages, receive, send, may_retry=False)
+
+    async def _attempt(self, scope: Scope, messages: list[Message], receive: Receive, send: Send,
+                       may_retry: bool) -> bool:
+        """Run the app once on the buffered body; False when its answer was held back to run it again."""
+        replay = iter(messages)
+        held_back = False
+
+        async def replayed() -> Message:
+            return next(replay, None) or await receive()  # after the body: wait for a disconnect
+
+        async def send_or_hold(message: Message) -> None:
+            nonlocal held_back
+            if (message["type"] == "http.response.start" and may_retry and message["status"] == 503
+                    and scope.get(RETRY_FLAG)):
+                held_back = True
+            if not held_back:
+                await send(message)
+
+        await self.app(scope, replayed, send_or_hold)
+        return not held_back
 
 
 class AccessGuardMiddleware:

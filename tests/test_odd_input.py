@@ -106,3 +106,12 @@ def test_report_text_fields_fuzzed_never_5xx_and_4xx_writes_nothing(client, as_u
     r = post(client, as_user("tongjang01"), "/api/v1/reports", body)
     assert r.status_code < 500, r.text
     assert count(session, Report) == before + (1 if r.status_code == 201 else 0)
+
+
+def test_stats_and_export_periods_outside_the_sane_years_or_inverted_are_422(client, as_user):
+    headers = as_user("admin")
+    for params in ({"from": "2026-12-01", "to": "2026-01-01"}, {"from": "0000-01-01"}, {"from": "1999-12-31"},
+                   {"to": "2101-01-01"}):
+        for path in ("/api/v1/stats", "/api/v1/exports/visits.csv"):
+            r = client.get(path, headers=headers, params={**params, "purpose": "기간 점검"})
+            assert r.status_code == 422 and HANGUL.search(r.json()["detail"]), (path, params, r.text)
