@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.access import report as access_report
 from app.access import service as access
+from app.access.idset import pack
 from app.access.models import AccessRecord
 from app.auth.deps import CurrentUser
 from app.config import get_settings
@@ -257,15 +258,15 @@ def test_verifier_finds_the_first_tampered_or_removed_row(fresh):
         rows = list(s.execute(select(AccessRecord.id).order_by(AccessRecord.id)).scalars())
         assert access.verify_chain(s).ok and access.verify_chain(s).checked == 7
     with fresh.admin.begin() as conn:  # the database owner, not the app, can still edit: the chain tells
-        conn.execute(text("UPDATE access_records SET household_ids = '{}' WHERE id = :i"), {"i": rows[3]})
+        conn.execute(text("UPDATE access_records SET household_ids = ''::bytea WHERE id = :i"), {"i": rows[3]})
     broken = _cli(fresh.url, "verify-access-log")
     assert broken.returncode == 1 and f"#{rows[3]}" in broken.stdout and "바뀌었" in broken.stdout, broken.stdout
     with Session(fresh.engine) as s:
         check = access.verify_chain(s)
         assert check.broken_id == rows[3] and check.checked == 3
     with fresh.admin.begin() as conn:
-        conn.execute(text("UPDATE access_records SET household_ids = ARRAY[:h]::bigint[] WHERE id = :i"),
-                     {"i": rows[3], "h": ids[3]})
+        conn.execute(text("UPDATE access_records SET household_ids = :h WHERE id = :i"),
+                     {"i": rows[3], "h": pack([ids[3]])})
         conn.execute(text("DELETE FROM access_records WHERE id = :i"), {"i": rows[1]})
     with Session(fresh.engine) as s:
         check = access.verify_chain(s)

@@ -1,9 +1,10 @@
 """Access records (접속기록): append-only, hash-chained log of every use of personal data."""
 from datetime import datetime
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.access.idset import IdSet
 from app.db import Base
 
 
@@ -18,7 +19,8 @@ class AccessRecord(Base):
     client_ip: Mapped[str | None] = mapped_column(String(45))
     action: Mapped[str] = mapped_column(String(20))  # read | list | create | update | delete | print | export | unmask
     resource: Mapped[str] = mapped_column(String(200))  # method and path
-    household_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger), default=list)
+    household_ids: Mapped[list[int]] = mapped_column(IdSet, default=list)  # packed: app/access/idset.py
+    household_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     purpose: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

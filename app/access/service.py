@@ -63,7 +63,7 @@ def record(session: Session, principal: Principal, action: str, resource: str,
             "prev_hash": prev or GENESIS,
         }
         row["hash"] = record_hash(row["prev_hash"], row)
-        session.execute(insert(AccessRecord).values(**row))
+        session.execute(insert(AccessRecord).values(**row, household_count=len(ids)))
     except Exception as exc:  # any failure to log means the data must not go out
         raise AccessLogUnavailable() from exc
     audit = context.current()
