@@ -115,3 +115,20 @@ def test_stats_and_export_periods_outside_the_sane_years_or_inverted_are_422(cli
         for path in ("/api/v1/stats", "/api/v1/exports/visits.csv"):
             r = client.get(path, headers=headers, params={**params, "purpose": "기간 점검"})
             assert r.status_code == 422 and HANGUL.search(r.json()["detail"]), (path, params, r.text)
+
+
+def test_broken_utf8_in_query_headers_and_multipart_names_is_never_a_500(client, as_user):
+    headers = as_user("admin")
+    for query in (b"q=%FF%FE", b"q=%ED%A0%80", b"risk=%C0", b"%FF=1", b"q=\xff"):
+        r = client.get("/api/v1/households?" + query.decode("latin-1"), headers=headers)
+        assert r.status_code < 500, (query, r.status_code)
+    r = client.get("/api/v1/households", headers={**headers, "X-Odd": b"\xff\xfe"})
+    assert r.status_code == 200
+    boundary = "odd-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"".encode() + b"\xff\xfe\xed\xa0\x80"
+            + f"\"\r\n\r\nx\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\n".encode()
+            + "혼자 사시는 어르신이 보이지 않습니다".encode() + f"\r\n--{boundary}--\r\n".encode())
+    r = client.post("/api/v1/reports", headers={**as_user("tongjang01"),
+                                                 "Content-Type": f"multipart/form-data; boundary={boundary}"},
+                    content=body)
+    assert r.status_code < 500, r.text
