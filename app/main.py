@@ -58,7 +58,8 @@ def create_app() -> FastAPI:
     app = FastAPI(title="행복-맵 API", version="1.0", description="복지사각지대 위기가구 지도 API",
                   docs_url=None, redoc_url=None, openapi_url=None)  # gated copies: app/apidocs.py
     install_error_handlers(app)
-    # Outermost last: headers on every answer, then the body limit, then the access-record guarantee.
+    # Outermost last: headers on every answer, then the body limit, then one more run for a transaction that
+    # lost a race (its body replayed), then the access-record guarantee.
     # No CORS middleware: cross-origin browser reads stay refused (same-origin UI only).
     app.add_middleware(AccessGuardMiddleware)
     app.add_middleware(RetryOnceMiddleware)
