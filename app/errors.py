@@ -182,7 +182,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError):
         if exc.status == 404 and getattr(exc, "empty_body", False) and _is_api(request):
             return Response(status_code=404)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401
+                   else {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None)
         return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
 
     async def _database(request: Request, exc: Exception):

@@ -37,6 +37,7 @@ class Outage:
 
     acknowledged: list[int] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
+    refusals: Counter = field(default_factory=Counter)  # the messages of the 503s, and whether Retry-After came
     dropped: int = 0  # requests the app answered with no HTTP response at all
     stored: int = 0
     down_for: float = 0.0  # seconds from the kill to the database answering again
@@ -109,6 +110,8 @@ def write_through_outage(folder: Path, writes: int = 1000, writers: int = 8, dow
                             continue
                         with lock:
                             seen.statuses[r.status_code] += 1
+                            if r.status_code == 503:
+                                seen.refusals[(r.json().get("detail"), "Retry-After" in r.headers)] += 1
                             if r.status_code == 201:
                                 seen.acknowledged.append(r.json()["id"])
                                 if database_back.is_set() and not back_at:
@@ -157,6 +160,8 @@ def main() -> int:
     print(f"{args.writers} writers, {len(seen.acknowledged)} writes acknowledged (201), {seen.stored} of them "
           f"stored after the restart: {lost} lost")
     print("answers by status: " + ", ".join(f"{k} × {v}" for k, v in sorted(seen.statuses.items())))
+    for (detail, retry_after), n in seen.refusals.items():
+        print(f"  503 × {n}: {detail} ({'with' if retry_after else 'without'} Retry-After)")
     print(f"connections dropped without an answer: {seen.dropped}")
     print(f"database down for {seen.down_for:.1f} s (SIGKILL to answering again)")
     back = "never" if seen.back_after is None else f"{seen.back_after:.2f} s"

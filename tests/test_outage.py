@@ -27,6 +27,7 @@ def test_a_postmaster_kill_during_concurrent_writes_answers_503_and_loses_nothin
           f"dropped {seen.dropped}, back after {seen.back_after}")
     assert len(seen.acknowledged) >= 300 and seen.stored == len(seen.acknowledged)
     assert seen.statuses[503] > 0 and set(seen.statuses) == {201, 503}  # the outage was met, and only as 503
+    assert set(seen.refusals) == {(DATABASE_UNAVAILABLE, True)}  # one calm Korean message, with Retry-After
     assert seen.dropped == 0
     assert seen.back_after is not None  # served again without a restart of the app
     assert "Traceback" not in seen.log and "database unavailable" in seen.log

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.access import context
 from app.access.models import AccessRecord
 from app.config import get_settings
-from app.errors import AppError
+from app.errors import AppError, is_database_unavailable
 from app.policy.principal import Principal
 
 GENESIS = "0" * 64
@@ -65,6 +65,8 @@ def record(session: Session, principal: Principal, action: str, resource: str,
         row["hash"] = record_hash(row["prev_hash"], row)
         session.execute(insert(AccessRecord).values(**row, household_count=len(ids)))
     except Exception as exc:  # any failure to log means the data must not go out
+        if is_database_unavailable(exc):
+            raise  # the database is away: the common 503 (with Retry-After) says so
         raise AccessLogUnavailable() from exc
     audit = context.current()
     if audit is not None:
