@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from app.access import report as access_report
 from app.access import service as access
-from app.access.idset import pack
 from app.access.models import AccessRecord
 from app.auth.deps import CurrentUser
 from app.config import get_settings
 from app.deps import SessionDep
 from app.households.models import Household
+from app.idset import pack
 from app.policy.permissions import ROUTES, operation_for
 from app.policy.principal import Principal
 from app.tracts.models import Dong, Tract

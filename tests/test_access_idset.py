@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from app.access import service as access
-from app.access.idset import pack, unpack
 from app.config import get_settings
 from app.dev.pgcluster import drop_database
+from app.idset import pack, unpack
 from app.policy.principal import Principal
 from tests.conftest import ROOT
 

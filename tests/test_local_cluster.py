@@ -15,13 +15,11 @@ import httpx
 import psycopg
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.orm import Session
 
 from app.config import get_settings
 from app.dev.pgcluster import SUPERUSER, Cluster, ClusterError, free_port, prepare_database
-from seed.places import load_district
-from seed.users import load_users
-from tests.conftest import DEMO_PASSWORD, migrate, serve_database
+from bench.bench_outage import migrated_district, start_after_kill
+from tests.conftest import DEMO_PASSWORD, serve_database
 
 APP_ROLE = "happymap_app"
 POINT = {"lon": 126.9368, "lat": 37.5791}  # inside 서대문구
@@ -112,39 +110,10 @@ def test_a_lost_passfile_is_a_clear_error(tmp_path):
         Cluster(cluster.datadir, cluster.port, throwaway=True).stop()
 
 
-def _migrated_with_places(cluster: Cluster) -> tuple[str, str]:
-    """The app database with its schema, the demo district's places and the demo accounts (no households)."""
-    password = cluster.password(APP_ROLE) if cluster.passfile else None
-    prepare_database(cluster.url(), "happymap", APP_ROLE, app_password=password)
-    owner_url = cluster.url("happymap", driver=True)
-    migrate(owner_url)
-    engine = create_engine(owner_url)
-    try:
-        with Session(engine) as session, session.begin():
-            load_district(session, "11410")
-            load_users(session, "11410")
-    finally:
-        engine.dispose()
-    return owner_url, cluster.url("happymap", user=APP_ROLE, driver=True)
-
-
-def _start_after_kill(cluster: Cluster, timeout_s: float = 60) -> None:
-    """Start again once the killed server's processes are gone (they hold its shared memory for a moment)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            cluster.ensure_started()
-            return
-        except ClusterError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 def crash_while_writing(cluster: Cluster, kill_after: int = 150, max_seconds: float = 60) -> tuple[int, int]:
     """Writers create households through the real app; the postmaster is SIGKILLed mid-run and started again.
     Returns (acknowledged with 201, of those present afterwards)."""
-    owner_url, app_url = _migrated_with_places(cluster)
+    owner_url, app_url = migrated_district(cluster)
     acknowledged: list[int] = []
     lock = threading.Lock()
     with serve_database(app_url) as (base, _factory):
@@ -177,7 +146,7 @@ def crash_while_writing(cluster: Cluster, kill_after: int = 150, max_seconds: fl
             t.join(30)
         with lock:
             acked = list(acknowledged)
-    _start_after_kill(cluster)
+    start_after_kill(cluster)
     engine = create_engine(owner_url)
     try:
         with engine.connect() as conn:

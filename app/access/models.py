@@ -4,8 +4,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.access.idset import IdSet
 from app.db import Base
+from app.idset import IdSet
 
 
 class AccessRecord(Base):
@@ -19,7 +19,7 @@ class AccessRecord(Base):
     client_ip: Mapped[str | None] = mapped_column(String(45))
     action: Mapped[str] = mapped_column(String(20))  # read | list | create | update | delete | print | export | unmask
     resource: Mapped[str] = mapped_column(String(200))  # method and path
-    household_ids: Mapped[list[int]] = mapped_column(IdSet, default=list)  # packed: app/access/idset.py
+    household_ids: Mapped[list[int]] = mapped_column(IdSet, default=list)  # packed: app/idset.py
     household_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     purpose: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))

@@ -13,7 +13,7 @@ branch_labels = None
 depends_on = None
 
 
-# The encoding of app/access/idset.py, copied so that this revision means the same thing forever.
+# The encoding of app/idset.py, copied so that this revision means the same thing forever.
 def _pack(ids) -> bytes:
     out, previous = bytearray(), 0
     for i in sorted(set(ids)):

@@ -1,4 +1,4 @@
-"""A compact set of household ids for access records: sorted, delta-encoded, each gap as a base-128 varint.
+"""A compact set of ids (household ids of access records): sorted, delta-encoded, each gap as a base-128 varint.
 
 A map view lists every household in sight. As bigint[] a view of 2,000 scattered ids took 6.7 kB even after
 PostgreSQL's compression; as gaps it takes about 2.4 kB, and neighbouring ids (one tract, one dong) take one
