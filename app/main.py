@@ -30,13 +30,14 @@ from app.openapi import install_openapi
 from app.printing.router import router as printing_router
 from app.reports.router import router as reports_router
 from app.stats.router import router as stats_router
+from app.tiles.router import router as tiles_router
 from app.tracts.router import router as tracts_router
 from app.ui_config import public_router as vocabulary_router
 from app.ui_config import router as ui_config_router
 from app.visits.router import router as visits_router
 
 API_ROUTERS = (auth_router, tracts_router, households_router, visits_router, facilities_router, reports_router,
-               stats_router, exports_router, printing_router, ui_config_router)
+               stats_router, exports_router, printing_router, ui_config_router, tiles_router)
 PUBLIC_INTEGRATIONS = (kakao_router, open311_router)  # authenticated by their own keys, not by a user
 PUBLIC_ROUTERS = (vocabulary_router,)  # no personal data
 

@@ -78,7 +78,7 @@ class SecurityHeadersMiddleware:
                 headers["Cross-Origin-Resource-Policy"] = "same-origin"
                 if settings.environment == "production":
                     headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-                if api:
+                if api and "cache-control" not in headers:  # a route that may be cached says so itself
                     headers["Cache-Control"] = "no-store"
                     headers["Pragma"] = "no-cache"
             await send(message)

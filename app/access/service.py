@@ -35,15 +35,24 @@ def record_hash(prev_hash: str, row: dict) -> str:
     payload = json.dumps(
         [prev_hash, row["id"], _utc_text(row["at"]), row["user_id"], row["username"], row["role"],
          row["client_ip"], row["action"], row["resource"], sorted(int(i) for i in row["household_ids"] or ()),
-         row["purpose"]],
+         row["purpose"]] + _summary_count(row),
         ensure_ascii=False, separators=(",", ":"),
     )
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _summary_count(row: dict) -> list[int]:
+    """A record that summarises a view by its count (a map tile) hashes that count too; records that list
+    their households hash exactly what they did before the count existed."""
+    count = row.get("household_count")
+    return [] if count is None or count == len(row["household_ids"] or ()) else [count]
+
+
 def record(session: Session, principal: Principal, action: str, resource: str,
-           household_ids: Iterable[int] = (), purpose: str | None = None) -> None:
-    """Append one access record in the caller's transaction (it commits with the operation)."""
+           household_ids: Iterable[int] = (), purpose: str | None = None, household_count: int | None = None) -> None:
+    """Append one access record in the caller's transaction (it commits with the operation).
+
+    `household_count` without ids summarises a view too large to list on every request (a map tile)."""
     ids = sorted({int(i) for i in household_ids})
     try:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
@@ -61,9 +70,10 @@ def record(session: Session, principal: Principal, action: str, resource: str,
             "household_ids": ids,
             "purpose": purpose,
             "prev_hash": prev or GENESIS,
+            "household_count": len(ids) if household_count is None else household_count,
         }
         row["hash"] = record_hash(row["prev_hash"], row)
-        session.execute(insert(AccessRecord).values(**row, household_count=len(ids)))
+        session.execute(insert(AccessRecord).values(**row))
     except Exception as exc:  # any failure to log means the data must not go out
         if is_database_unavailable(exc):
             raise  # the database is away: the common 503 (with Retry-After) says so
@@ -102,7 +112,7 @@ def verify_chain(session: Session) -> ChainCheck:
             return ChainCheck(checked, expected_prev, r.id,
                               "앞 기록과 연결이 끊겼습니다 (앞 기록이 지워졌거나 끼워 넣어졌습니다)")
         content = {c: getattr(r, c) for c in ("id", "at", "user_id", "username", "role", "client_ip", "action",
-                                              "resource", "household_ids", "purpose")}
+                                              "resource", "household_ids", "purpose", "household_count")}
         if record_hash(r.prev_hash, content) != r.hash:
             return ChainCheck(checked, expected_prev, r.id, "기록 내용이 바뀌었습니다 (해시 불일치)")
         expected_prev = r.hash

@@ -14,11 +14,17 @@ NeedParam = Annotated[str | None, Query(max_length=300, description="욕구 코�
 Sort = Literal[SORTS]  # type: ignore[valid-type]
 
 
-def layer_filter(bbox: BBoxDep, dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = None,
-                 risk: RiskParam = None, need: NeedParam = None, overdue: bool | None = None) -> HouseholdFilter:
-    """Area, risk, needs and overdue: what the map layer filters by (active households only)."""
+def area_filter(dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = None, risk: RiskParam = None,
+                need: NeedParam = None, overdue: bool | None = None) -> HouseholdFilter:
+    """Area, risk, needs and overdue: what map tiles filter by (active households only)."""
     return HouseholdFilter(dong_id=dong_id, tract_id=tract_id, risk=parse_risk(risk),
-                           need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue, bbox=bbox)
+                           need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue)
+
+
+def layer_filter(base: Annotated[HouseholdFilter, Depends(area_filter)], bbox: BBoxDep) -> HouseholdFilter:
+    """The tiles' filter plus a bbox: what the GeoJSON layer filters by."""
+    base.bbox = bbox
+    return base
 
 
 def list_filter(base: Annotated[HouseholdFilter, Depends(layer_filter)],
@@ -31,5 +37,6 @@ def list_filter(base: Annotated[HouseholdFilter, Depends(layer_filter)],
     return base
 
 
+TileFilter = Annotated[HouseholdFilter, Depends(area_filter)]
 LayerFilter = Annotated[HouseholdFilter, Depends(layer_filter)]
 ListFilter = Annotated[HouseholdFilter, Depends(list_filter)]

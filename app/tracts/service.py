@@ -49,7 +49,7 @@ def list_dongs(session: Session) -> list[dict]:
     return [dict(r) for r in rows]
 
 
-def _visible_tracts(principal: Principal):
+def visible_tracts(principal: Principal):
     """Tracts the caller may see: the whole district, their dongs, or a 통장's own tract."""
     if principal.role == "tongjang":
         return Tract.id.in_(principal.tract_ids) if principal.tract_ids else literal(False)
@@ -72,7 +72,7 @@ def ensure_tract_visible(session: Session, principal: Principal, tract_id: int) 
     found = session.execute(
         select(Tract.id).join(Dong, Dong.id == Tract.dong_id).join(District, District.id == Dong.district_id)
         .where(Tract.id == tract_id, District.code.in_(get_settings().deployment_district_codes),
-               _visible_tracts(principal))
+               visible_tracts(principal))
     ).scalar()
     if found is None:
         raise NotFound()
@@ -99,7 +99,7 @@ def list_tracts(session: Session, principal: Principal, dong_id: int | None) -> 
              + func.coalesce(counts.c.low, 0) + func.coalesce(counts.c.unvisited, 0))
     query = (select(Tract.id, Tract.dong_id, Tract.name, Tract.number, total.label("household_count"))
              .outerjoin(counts, counts.c.tract_id == Tract.id)
-             .where(_visible_tracts(principal)).order_by(Tract.dong_id, Tract.number))
+             .where(visible_tracts(principal)).order_by(Tract.dong_id, Tract.number))
     if dong_id is not None:
         query = query.where(Tract.dong_id == dong_id)
     return [dict(r) for r in session.execute(query).mappings()]
@@ -143,7 +143,7 @@ def tracts_layer(session: Session, principal: Principal, dong_id: int | None) ->
                     func.coalesce(counts.c.unvisited, 0).label("unvisited"),
                     worst.label("risk_level"))
              .outerjoin(counts, counts.c.tract_id == Tract.id)
-             .where(_visible_tracts(principal)))
+             .where(visible_tracts(principal)))
     if dong_id is not None:
         query = query.where(Tract.dong_id == dong_id)
     q = query.subquery()
