@@ -107,3 +107,36 @@ def summary(label: str, samples: list[float]) -> str:
     ordered = sorted(samples)
     p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
     return f"{label}: n={len(samples)} median={statistics.median(samples):.1f} ms p95={p95:.1f} ms"
+
+
+# The demo's households copied until the district holds `total`: same names, addresses, levels and needs,
+# each copy moved by up to about 300 m (deterministic), so searches and filters match as they would in a 구
+# this size. The app role may insert households (seed and tests use the same rights).
+GROW_FROM_DEMO = """
+    INSERT INTO households (dong_id, tract_id, head_name, address, members, phone, geom, risk_level, risk_reason,
+                            last_visit_at, next_visit_due, registered_on, open_needs, status, is_synthetic, version,
+                            risk_overridden)
+    SELECT h.dong_id, h.tract_id, h.head_name, h.address, h.members, h.phone,
+           ST_SetSRID(ST_MakePoint(ST_X(h.geom) + (random() - 0.5) * 0.0068,
+                                   ST_Y(h.geom) + (random() - 0.5) * 0.0054), 4326),
+           h.risk_level, h.risk_reason, h.last_visit_at, h.next_visit_due, h.registered_on, h.open_needs, h.status,
+           true, 1, h.risk_overridden
+    FROM (SELECT * FROM households WHERE status = 'active' ORDER BY id) h
+    CROSS JOIN generate_series(1, %(copies)s) g
+    LIMIT %(missing)s
+"""
+
+
+def grow_households(conn, total: int) -> int:
+    """Fill a seeded database (a psycopg or SQLAlchemy raw connection's cursor owner) up to `total` active
+    households by copying the demo's; returns the count reached."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM households WHERE status = 'active'")
+        have = cur.fetchone()[0]
+        missing = max(0, total - have)
+        if missing:
+            cur.execute("SELECT setseed(0.42)")
+            cur.execute(GROW_FROM_DEMO, {"copies": missing // max(have, 1) + 1, "missing": missing})
+            cur.execute("ANALYZE households")
+        cur.execute("SELECT count(*) FROM households WHERE status = 'active'")
+        return cur.fetchone()[0]

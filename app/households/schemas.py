@@ -123,3 +123,4 @@ class HouseholdRead(StrictInput):
 class HouseholdList(StrictInput):
     items: list[HouseholdRead]
     total: int
+    total_capped: bool = Field(False, description="검색 결과가 total(1,000)보다 많음: 화면에는 '1,000+'")

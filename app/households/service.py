@@ -1,8 +1,10 @@
 """Household queries and writes, always inside the caller's area."""
+import re
 from dataclasses import dataclass
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import ARRAY, Select, String, case, cast, func, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Select, String, case, cast, func, or_, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session
 
@@ -12,9 +14,9 @@ from app.db import flush_versioned
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.geo.validate import BBox
 from app.households import rrn
-from app.households.models import Household
+from app.households.models import SEARCH_WORDS, Household
 from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdUpdate
-from app.layers.geojson import feature_collection
+from app.layers.geojson import feature_collection_and_ids
 from app.policy.masking import mask_name, mask_phone
 from app.policy.principal import Principal
 from app.policy.scope import household_scope
@@ -25,6 +27,9 @@ from app.validation import lonlat_of
 from app.vocab import HOUSEHOLD_SORTS
 
 SORTS = tuple(HOUSEHOLD_SORTS)
+SEARCH_WORDS_QUALIFIED = SEARCH_WORDS.replace("(head_name", "(households.head_name").replace(
+    "|| address", "|| households.address")
+SEARCH_COUNT_CAP = 1000  # a search's total is exact up to here, then "1,000+" (counting 38,000 김s costs more)
 STALE = "다른 사용자가 먼저 이 가구를 수정했습니다. 새로고침 후 다시 시도하세요."
 
 
@@ -60,14 +65,25 @@ def filter_conditions(principal: Principal, f: HouseholdFilter) -> list:
     elif f.overdue is False:
         conds.append(Household.next_visit_due >= today)
     if f.q:
-        pattern = "%" + f.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conds.append(or_(Household.address.ilike(pattern, escape="\\"),
-                         Household.head_name.ilike(pattern, escape="\\")))
+        conds.append(text_match(f.q))
     if f.bbox is not None:
         b = f.bbox
         # ST_Intersects, not &&: index boxes are float4 and would let points just outside through.
         conds.append(func.ST_Intersects(Household.geom, func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326)))
     return conds
+
+
+def text_match(q: str) -> ColumnElement[bool]:
+    """Free text against name and address. A word of three or more characters is a substring match that the
+    trigram indexes answer; one- and two-syllable words (`김`, `홍길`) have no trigram and would scan every
+    row, so they match the start of a name or address word instead (`김` → 김철수, `연희` → 연희로)."""
+    words = re.findall(r"\w+", q)
+    if words and max(len(w) for w in words) < 3:
+        prefix = " & ".join(f"{w}:*" for w in words)  # \w only: nothing tsquery would read as an operator
+        return sql_text(f"{SEARCH_WORDS_QUALIFIED} @@ to_tsquery('simple'::regconfig, :prefix)").bindparams(
+            prefix=prefix)
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(Household.address.ilike(pattern, escape="\\"), Household.head_name.ilike(pattern, escape="\\"))
 
 
 _URGENCY_SQL = case(*[(Household.risk_level == lvl, rank) for lvl, rank in URGENCY.items()], else_=99)
@@ -138,12 +154,16 @@ def list_(session: Session, principal: Principal, f: HouseholdFilter, sort: str,
     """A page of households in the caller's area, most urgent first by default; the read is recorded."""
     ensure_area_visible(session, principal, f)
     conds = filter_conditions(principal, f)
-    total = session.execute(select(func.count()).select_from(Household).where(*conds)).scalar_one()
+    counted = select(Household.id).where(*conds)
+    if f.q:
+        counted = counted.limit(SEARCH_COUNT_CAP + 1)
+    total = session.execute(select(func.count()).select_from(counted.subquery())).scalar_one()
     rows = session.execute(read_query(principal).where(*conds).order_by(*order_by(sort)).limit(limit)
                            .offset(offset)).all()
     items = [to_read(r, principal) for r in rows]
     access.record(session, principal, "list", resource, [i["id"] for i in items])
-    return {"items": items, "total": total}
+    capped = total > SEARCH_COUNT_CAP and bool(f.q)
+    return {"items": items, "total": SEARCH_COUNT_CAP if capped else total, "total_capped": capped}
 
 
 def ensure_area_visible(session: Session, principal: Principal, f: HouseholdFilter) -> None:
@@ -282,10 +302,9 @@ def layer(session: Session, principal: Principal, f: HouseholdFilter, resource: 
     src = (select(Household.id, Household.geom, Household.risk_level, Household.next_visit_due)
            .where(*conds).subquery())
     color = case(*[(src.c.risk_level == lvl, hexcode) for lvl, hexcode in COLORS.items()])
-    text = feature_collection(session, src, src.c.geom, {
+    text, ids = feature_collection_and_ids(session, src, src.c.geom, {
         "id": src.c.id, "risk_level": src.c.risk_level, "color": color, "overdue": src.c.next_visit_due < today,
     }, precision=6)
-    ids = session.execute(select(Household.id).where(*conds)).scalars().all()
     access.record(session, principal, "list", resource, ids)
     return text
 

@@ -174,6 +174,7 @@ export class HouseholdList {
       if (controller !== this.controller) return null;
       this.items = data.items || [];
       this.total = data.total || 0;
+      this.capped = !!data.total_capped; // a search with more matches than the server counts: "1,000+"
       this.page = f.page;
       this._render();
       return data;
@@ -181,6 +182,7 @@ export class HouseholdList {
       if (err.name === 'AbortError') return null;
       this.items = [];
       this.total = 0;
+      this.capped = false;
       replace(this.el.list);
       this.el.status.textContent = `목록을 불러오지 못했습니다: ${err.message}`;
       this.el.status.hidden = false;
@@ -203,9 +205,10 @@ export class HouseholdList {
     replace(this.el.list, ...rows);
     const first = this.total ? this.page * PAGE_SIZE + 1 : 0;
     const last = Math.min(this.total, (this.page + 1) * PAGE_SIZE);
-    this.el.count.textContent = `${formatCount(this.total)}가구`;
+    const totalText = `${formatCount(this.total)}${this.capped ? '+' : ''}`;
+    this.el.count.textContent = `${totalText}가구`;
     this.el.count.dataset.total = String(this.total);
-    this.el.pageLabel.textContent = this.total ? `${formatCount(first)}–${formatCount(last)} / ${formatCount(this.total)}` : '';
+    this.el.pageLabel.textContent = this.total ? `${formatCount(first)}–${formatCount(last)} / ${totalText}` : '';
     this.el.prev.disabled = this.page <= 0;
     this.el.next.disabled = last >= this.total;
     this.el.status.hidden = this.items.length > 0;
