@@ -28,17 +28,19 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Session settings for every connection (no round trip per request), measured at 150,000 households
+# (../shared/PERFORMANCE.md): JIT compiling and parallel workers cost small map queries more than they save
+# (a tile: 704 ms with JIT, 221 ms without); a generic plan from a prepared statement scanned whole trigram
+# indexes for a one-syllable search, so every execution gets a plan for its own values.
+CONNECT_ARGS = {"options": "-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan"}
+
+
 @lru_cache
 def get_engine(url: str | None = None) -> Engine:
     """One engine per URL (the settings' URL by default)."""
     # hide_parameters: errors and logs must never carry the personal data bound into a statement.
-    # Session settings for every connection (no round trip per request), measured at 150,000 households
-    # (../shared/PERFORMANCE.md): JIT compiling and parallel workers cost small map queries more than they save
-    # (a tile: 704 ms with JIT, 221 ms without); a generic plan from a prepared statement scanned whole trigram
-    # indexes for a one-syllable search, so every execution gets a plan for its own values.
-    options = "-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan"
     return create_engine(url or get_settings().database_url, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                         hide_parameters=True, connect_args={"options": options})
+                         hide_parameters=True, connect_args=CONNECT_ARGS)
 
 
 def session_factory() -> sessionmaker[Session]:

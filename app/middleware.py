@@ -1,6 +1,10 @@
 """HTTP hygiene and the access-record guarantee, as pure ASGI middleware (no response leaves unchecked)."""
+import base64
+import hashlib
 import json
 import re
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
@@ -13,6 +17,8 @@ from app.access import context
 from app.access.service import AccessLogUnavailable, record
 from app.config import get_settings
 from app.errors import RETRY_FLAG
+
+UI_PAGES = (Path(__file__).resolve().parent.parent / "map_ui" / "index.html",)
 
 API_PREFIX = "/api/v1"
 TOKEN_PATH = "/api/v1/auth/token"
@@ -37,13 +43,28 @@ def tile_origin(tile_url: str | None) -> str | None:
     return f"{parts.scheme}://{'.'.join(labels)}"
 
 
+@lru_cache
+def import_map_sources() -> str:
+    """CSP hash sources of the map page's import maps (bare npm module names → their /vendor files): the only
+    inline scripts the pages have, allowed by their exact content and nothing else inline."""
+    hashes = []
+    for page in UI_PAGES:
+        if page.exists():
+            for block in re.findall(r'<script type="importmap">(.*?)</script>', page.read_text(encoding="utf-8"), re.S):
+                digest = base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
+                hashes.append(f"'sha256-{digest}'")
+    return " ".join(hashes)
+
+
 def content_security_policy() -> str:
-    """Same-origin everything, no inline script, no framing; base-map tiles only from the configured host."""
+    """Same-origin everything, no inline script but the import map, no framing; base-map tiles only from the
+    configured host."""
     img = "'self' data:"
     origin = tile_origin(get_settings().tile_url)
     if origin:
         img += f" {origin}"
-    return ("default-src 'self'; script-src 'self'; style-src 'self'; "
+    scripts = " ".join(filter(None, ["'self'", import_map_sources()]))
+    return (f"default-src 'self'; script-src {scripts}; style-src 'self'; "
             f"img-src {img}; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'")
 

@@ -59,7 +59,7 @@ def serve(app_url: str):
 
 
 @contextmanager
-def serve_process(app_url: str, log: Path | None = None, env: dict[str, str] | None = None):
+def serve_process(app_url: str, log: Path | None = None, env: dict[str, str] | None = None, workers: int = 1):
     """uvicorn in a subprocess on a free port; yields its base URL and the process (to read its memory).
     With `log`, what the server prints goes to that file; `env` adds to or overrides its environment."""
     port = free_port()
@@ -67,8 +67,8 @@ def serve_process(app_url: str, log: Path | None = None, env: dict[str, str] | N
            "HAPPYMAP_ENVIRONMENT": "test", **(env or {})}
     output = log.open("w") if log else None
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
-                             str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=output,
-                            stderr=subprocess.STDOUT if output else None)
+                             str(port), "--log-level", "warning", "--workers", str(workers)], cwd=ROOT, env=env,
+                            stdout=output, stderr=subprocess.STDOUT if output else None)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import clock, get_settings
-from app.db import get_engine, get_session
+from app.db import CONNECT_ARGS, get_engine, get_session
 from app.dev.pgcluster import Cluster, drop_database, free_port, prepare_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -231,7 +231,8 @@ def serve_database(db_url: str):
 
     from app.main import create_app
 
-    engine = create_engine(db_url, pool_size=5, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(db_url, pool_size=5, max_overflow=10, pool_pre_ping=True, hide_parameters=True,
+                           connect_args=CONNECT_ARGS)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
 
     def own_session():

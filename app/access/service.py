@@ -5,18 +5,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.access import context
 from app.access.models import AccessRecord
 from app.config import get_settings
 from app.errors import AppError, is_database_unavailable
+from app.idset import pack
 from app.policy.principal import Principal
 
 GENESIS = "0" * 64
 CHAIN_LOCK = 7254001  # advisory lock key: one writer at a time extends the chain
 ACTIONS = ("read", "list", "create", "update", "delete", "print", "export", "unmask", "lookup")
+
+
+_LOCK = "SELECT pg_advisory_xact_lock(%s)"
+_PREVIOUS_AND_NEXT_ID = ("SELECT (SELECT hash FROM access_records ORDER BY id DESC LIMIT 1), "
+                         "nextval(pg_get_serial_sequence('access_records', 'id'))")
+_INSERT = ("INSERT INTO access_records (id, at, user_id, username, role, client_ip, action, resource, household_ids, "
+           "purpose, prev_hash, hash, household_count) VALUES (%(id)s, %(at)s, %(user_id)s, %(username)s, %(role)s, "
+           "%(client_ip)s, %(action)s, %(resource)s, %(household_ids)s, %(purpose)s, %(prev_hash)s, %(hash)s, "
+           "%(household_count)s)")
 
 
 class AccessLogUnavailable(AppError):
@@ -55,9 +65,12 @@ def record(session: Session, principal: Principal, action: str, resource: str,
     `household_count` without ids summarises a view too large to list on every request (a map tile)."""
     ids = sorted({int(i) for i in household_ids})
     try:
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": CHAIN_LOCK})
-        prev = session.execute(select(AccessRecord.hash).order_by(AccessRecord.id.desc()).limit(1)).scalar()
-        new_id = session.execute(select(func.nextval(func.pg_get_serial_sequence("access_records", "id")))).scalar()
+        # Plain driver statements: every request that shows personal data runs these three, so they skip the
+        # ORM's statement machinery (measured: about half the cost of a map tile's record).
+        conn = session.connection()
+        conn.exec_driver_sql(_LOCK, (CHAIN_LOCK,))
+        # After the lock (its own statement: a statement's snapshot is taken before it could wait for the lock).
+        prev, new_id = conn.exec_driver_sql(_PREVIOUS_AND_NEXT_ID).one()
         row = {
             "id": new_id,
             "at": get_settings().now().replace(microsecond=0),
@@ -73,7 +86,7 @@ def record(session: Session, principal: Principal, action: str, resource: str,
             "household_count": len(ids) if household_count is None else household_count,
         }
         row["hash"] = record_hash(row["prev_hash"], row)
-        session.execute(insert(AccessRecord).values(**row))
+        conn.exec_driver_sql(_INSERT, {**row, "household_ids": pack(ids)})
     except Exception as exc:  # any failure to log means the data must not go out
         if is_database_unavailable(exc):
             raise  # the database is away: the common 503 (with Retry-After) says so

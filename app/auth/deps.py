@@ -18,8 +18,9 @@ def current_principal(request: Request, session: SessionDep,
     """The signed-in user, or 401; then the permission matrix allows the route (403) and the record (404)."""
     if not token:
         raise Unauthorized()
-    principal = service.authenticate(session, token, client_ip(request))
-    session.commit()  # the session's "last seen" stands even when the operation then fails
+    principal, seen = service.authenticate(session, token, client_ip(request))
+    if seen:
+        session.commit()  # the session's "last seen" stands even when the operation then fails
     authorize(request, session, principal)
     return principal
 

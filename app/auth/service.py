@@ -4,7 +4,7 @@ from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.models import AuthSession, PermissionEvent, User, UserDong, UserTract
@@ -58,27 +58,29 @@ def login(session: Session, username: str, password: str, client_ip: str | None)
     return token, settings.token_idle_minutes * 60
 
 
-def authenticate(session: Session, token: str, client_ip: str | None) -> Principal:
-    """Resolve a bearer token to a principal, enforcing revocation, idle and absolute expiry."""
+def authenticate(session: Session, token: str, client_ip: str | None) -> tuple[Principal, bool]:
+    """Resolve a bearer token to a principal, enforcing revocation, idle and absolute expiry. Also says whether
+    "last seen" was written (the caller commits it then). One round trip: every request pays for this."""
     settings = get_settings()
     now = settings.now()
+    dongs = func.array(select(UserDong.dong_id).where(UserDong.user_id == User.id).scalar_subquery())
+    tracts = func.array(select(UserTract.tract_id).where(UserTract.user_id == User.id).scalar_subquery())
     row = session.execute(
-        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+        select(AuthSession, User, dongs, tracts).join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == token_digest(token))
     ).one_or_none()
     if row is None:
         raise Unauthorized()
-    auth, user = row
+    auth, user, dong_ids, tract_ids = row
     idle_limit = auth.last_seen_at + timedelta(minutes=settings.token_idle_minutes)
     if auth.revoked_at is not None or not user.is_active or now >= auth.expires_at or now >= idle_limit:
         raise Unauthorized(SESSION_EXPIRED)
-    if now - auth.last_seen_at >= LAST_SEEN_RESOLUTION:
+    seen = now - auth.last_seen_at >= LAST_SEEN_RESOLUTION
+    if seen:
         session.execute(update(AuthSession).where(AuthSession.id == auth.id).values(last_seen_at=now))
-    dong_ids = session.execute(select(UserDong.dong_id).where(UserDong.user_id == user.id)).scalars().all()
-    tract_ids = session.execute(select(UserTract.tract_id).where(UserTract.user_id == user.id)).scalars().all()
-    return Principal(user_id=user.id, username=user.username, role=user.role, dong_ids=frozenset(dong_ids),
-                     tract_ids=frozenset(tract_ids), facility_id=user.facility_id, session_id=auth.id,
-                     client_ip=client_ip)
+    return Principal(user_id=user.id, username=user.username, role=user.role, dong_ids=frozenset(dong_ids or ()),
+                     tract_ids=frozenset(tract_ids or ()), facility_id=user.facility_id, session_id=auth.id,
+                     client_ip=client_ip), seen
 
 
 def logout(session: Session, principal: Principal) -> None:

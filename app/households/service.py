@@ -20,7 +20,7 @@ from app.layers.geojson import feature_collection_and_ids
 from app.policy.masking import mask_name, mask_phone
 from app.policy.principal import Principal
 from app.policy.scope import household_scope
-from app.risk.levels import COLORS, RISK_LEVELS, URGENCY
+from app.risk.levels import COLORS, RISK_LEVELS
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
 from app.validation import lonlat_of
@@ -86,19 +86,16 @@ def text_match(q: str) -> ColumnElement[bool]:
     return or_(Household.address.ilike(pattern, escape="\\"), Household.head_name.ilike(pattern, escape="\\"))
 
 
-_URGENCY_SQL = case(*[(Household.risk_level == lvl, rank) for lvl, rank in URGENCY.items()], else_=99)
-
-
 def order_by(sort: str) -> list:
     """ORDER BY terms of a household sort (see SORTS); the id last so pages never overlap."""
     if sort == "risk":
-        return [_URGENCY_SQL, Household.next_visit_due, Household.id]
+        return [Household.urgency, Household.next_visit_due, Household.id]
     if sort == "-last_visit_at":
         return [Household.last_visit_at.desc().nulls_last(), Household.id]
     if sort == "last_visit_at":
         return [Household.last_visit_at.asc().nulls_first(), Household.id]
     if sort == "next_visit_due":
-        return [Household.next_visit_due, _URGENCY_SQL, Household.id]
+        return [Household.next_visit_due, Household.urgency, Household.id]
     return [Household.address, Household.id]
 
 

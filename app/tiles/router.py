@@ -1,4 +1,5 @@
 """Vector tile routes: parse the tile address, build the tile in PostGIS, answer with ETag and a short cache."""
+import gzip
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
@@ -17,6 +18,7 @@ _DOC = {200: {"content": {MVT: {}}, "description": "Mapbox Vector Tile"}, 304: {
 # Personal data: only the browser that asked may keep it, briefly, so a pan back does not ask again; after that
 # the ETag lets an unchanged tile come back as a bodiless 304.
 CACHE = "private, max-age=30"
+GZIP_FROM = 1024
 
 
 def _tile(z: str, x: str, y: str) -> Tile:
@@ -26,13 +28,19 @@ def _tile(z: str, x: str, y: str) -> Tile:
         raise InvalidInput(str(exc)) from None
 
 
-def _answer(answer: service.TileAnswer, if_none_match: str | None) -> Response:
-    headers = {"ETag": answer.etag, "Cache-Control": CACHE, "Vary": "Authorization",
+def _answer(answer: service.TileAnswer, request: Request, if_none_match: str | None) -> Response:
+    # Weak: the same tile may go out gzipped or not.
+    headers = {"ETag": f"W/{answer.etag}", "Cache-Control": CACHE, "Vary": "Authorization, Accept-Encoding",
                "X-Feature-Count": str(answer.features)}
     sent = {tag.strip().removeprefix("W/") for tag in (if_none_match or "").split(",")}
     if answer.etag in sent or "*" in sent:
         return Response(status_code=304, headers=headers)
-    return Response(answer.body, media_type=MVT, headers=headers)
+    body = answer.body
+    if len(body) > GZIP_FROM and "gzip" in request.headers.get("accept-encoding", ""):
+        # Level 1 here rather than the app's level 6: tiles are many and small, and it halves them all the same.
+        body = gzip.compress(body, compresslevel=1, mtime=0)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type=MVT, headers=headers)
 
 
 @router.get("/households/{z}/{x}/{y}.mvt", response_class=Response, responses=_DOC)
@@ -42,11 +50,11 @@ def households_tile(request: Request, z: str, x: str, y: str, principal: Current
     grid cells (count, per-level counts, overdue, risk_level = the worst present)."""
     tile = _tile(z, x, y)
     resource = f"{request.method} {request.url.path}" + (f"?{request.url.query}" if request.url.query else "")
-    return _answer(service.households_tile(session, principal, f, tile, resource), if_none_match)
+    return _answer(service.households_tile(session, principal, f, tile, resource), request, if_none_match)
 
 
 @router.get("/tracts/{z}/{x}/{y}.mvt", response_class=Response, responses=_DOC)
-def tracts_tile(z: str, x: str, y: str, principal: CurrentUser, session: SessionDep,
+def tracts_tile(request: Request, z: str, x: str, y: str, principal: CurrentUser, session: SessionDep,
                 if_none_match: Annotated[str | None, Header()] = None):
     """Tract polygons with household counts per level, colour of the most urgent (a 통장: outline only)."""
-    return _answer(service.tracts_tile(session, principal, _tile(z, x, y)), if_none_match)
+    return _answer(service.tracts_tile(session, principal, _tile(z, x, y)), request, if_none_match)

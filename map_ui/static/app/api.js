@@ -87,8 +87,8 @@ async function request(method, path, options = {}) {
   }
 }
 
-async function send(method, path, { params, body, form, signal, quiet401 = false } = {}) {
-  const headers = { Accept: 'application/json, application/geo+json' };
+async function send(method, path, { params, body, form, signal, quiet401 = false, binary = false } = {}) {
+  const headers = { Accept: binary ? 'application/vnd.mapbox-vector-tile' : 'application/json, application/geo+json' };
   const sentWith = token;
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
@@ -100,11 +100,15 @@ async function send(method, path, { params, body, form, signal, quiet401 = false
   }
   let response;
   try {
-    response = await fetch(`/api/v1${path}${query(params)}`, { method, headers, body: payload, signal, cache: 'no-store' });
+    // Map tiles may come from the browser's cache (the server allows 30 s, private); nothing else may.
+    response = await fetch(`/api/v1${path}${query(params)}`, {
+      method, headers, body: payload, signal, cache: binary ? 'default' : 'no-store',
+    });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, FALLBACK[0]);
   }
+  if (binary && response.ok) return response.arrayBuffer();
   let data = null;
   if (response.status !== 204) {
     const text = await response.text();
@@ -126,6 +130,7 @@ export const api = {
   post: (path, body) => request('POST', path, { body }),
   patch: (path, body) => request('PATCH', path, { body }),
   image: (path) => fetchImage(path),
+  tile: (path, params, signal) => request('GET', path, { params, signal, binary: true }),
 };
 
 /**

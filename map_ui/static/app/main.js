@@ -5,7 +5,7 @@
 import { ApiError, api, login, logout, setExpiredHandler, setOutageHandler } from './api.js';
 import { h, replace } from './dom.js';
 import { HouseholdList } from './list.js';
-import { HappyMap } from './map.js';
+import { HappyMap, TILE_THRESHOLD } from './map.js';
 import { HouseholdPanel } from './panel.js';
 import { ReportPanel } from './reportpanel.js';
 import { PartnerInbox } from './partner.js';
@@ -29,6 +29,7 @@ const view = {
 let me = null;
 let state = emptyFilters();
 let layerKey = null;
+let tractsReady = Promise.resolve(); // the tract counts, which say how many points a layer would hold
 let layerController = 0;
 let tractsTimer = null;
 let tab = 'households';
@@ -38,6 +39,7 @@ window.__happymap = hook;
 
 const map = new HappyMap($('#map'), { onHouseholdClick: (id) => selectFromMap(id), onReportClick: (id) => openReport(id) });
 map.insets = () => panelInsets();
+map.onTileError = (err) => { if (err.status !== 401) showNotice(`가구 지도 타일을 불러오지 못했습니다: ${err.message}`); };
 const list = new HouseholdList($('#sidebar'), { onChange: (change) => filtersChanged(change), onOpen: (hh) => openFromList(hh) });
 const panel = new HouseholdPanel($('#household-panel'), {
   map, onClose: () => closePanel(), onChanged: (hh) => householdChanged(hh), role: null,
@@ -63,6 +65,8 @@ Object.assign(hook, {
   colorCounts: () => map.colorCounts(),
   legendCounts: () => ({ ...map.counts }),
   describePoint: (id) => map.describePoint(id),
+  describeCells: () => map.describeCells(),
+  shownCount: () => map.shownCount(),
   visibleIds: () => [...map.visible],
   state: () => ({ ...state }),
   tab: () => tab,
@@ -225,6 +229,7 @@ async function startApp(t0) {
   if (staff) refreshOpenCount();
   // Everything is requested at once; the points are drawn once the outlines have set the view.
   const tractsLoaded = loadTracts();
+  tractsReady = tractsLoaded;
   const placed = Promise.all([
     api.get('/ui-config').catch(() => null),
     api.get('/dongs'),
@@ -315,6 +320,18 @@ async function loadLayer(force = false, viewSet = null) {
   const mine = ++layerController;
   hook.pointsDrawn = false;
   try {
+    await tractsReady;
+    if (map.expectedPoints(params) > TILE_THRESHOLD) {
+      // A big area (a 구 or a city): vector tiles, cells when zoomed out, points from zoom 16.
+      if (viewSet) await viewSet;
+      if (mine !== layerController) return map.shownCount();
+      const n = await map.showTiles(params);
+      hook.pointsDrawn = true;
+      hook.loads += 1;
+      hook.mode = 'tiles';
+      return n;
+    }
+    hook.mode = 'geojson';
     const data = await api.get('/layers/households', params);
     if (viewSet) await viewSet;
     if (mine !== layerController) return map.visible.size;

@@ -5,12 +5,18 @@
 import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
 import { formatCount, h } from './dom.js';
 import { Legend } from './legend.js';
+import { HouseholdTileLayer, POINTS_FROM_ZOOM } from './tiles.js';
 import {
-  EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, REPORT_STATUSES, RISK_LABELS, RISK_LEVELS, label,
+  EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, REPORT_STATUSES, RISK_COLORS, RISK_LABELS,
+  RISK_LEVELS, label,
 } from './vocab.js';
 
 const DRAW_ORDER = { low: 0, unvisited: 1, medium: 2, high: 3 }; // most urgent drawn last, on top
 const SEOUL = [37.5665, 126.978];
+// Above this many points in the caller's filtered area the map asks for vector tiles (grid cells when zoomed out,
+// points from zoom 16) instead of one GeoJSON layer. At 20,000 the GeoJSON is ~4 MB and the canvas still pans
+// smoothly (the demo's 10,497 draw in well under a second); a 구 of 150,000 would be 30 MB and 150,000 circles.
+export const TILE_THRESHOLD = 20000;
 
 function radiusFor(zoom) {
   if (zoom >= 17) return 8;
@@ -88,6 +94,12 @@ export class HappyMap {
       if (this.picking) this._picked(e.latlng);
       else this.onHouseholdClick(e.layer.hm.id);
     });
+    // Vector-tile mode (a big area): the tiles' points join `households`; their grid cells are badges here.
+    this.cells = L.featureGroup().addTo(this.map);
+    this.householdTiles = null;
+    this.tileContents = new Map(); // tile key → {z, ids, cells}
+    this.tractProps = new Map();
+    this.onTileError = () => {};
     this.map.on('click', (e) => { if (this.picking) this._picked(e.latlng); });
     this.map.getContainer().addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.picking) { const { onCancel } = this.picking; this.stopPick(); onCancel(); }
@@ -113,6 +125,7 @@ export class HappyMap {
     this.showReports(false);
     this.stopPick();
     this.clearPickMarker();
+    this.hideTiles();
     this.markers.clear();
     this.visible.clear();
     this.clearSelection();
@@ -162,8 +175,10 @@ export class HappyMap {
     this.tracts.clearLayers();
     this.tractBounds.clear();
     this.tractLayers.clear();
+    this.tractProps.clear();
     for (const feature of collection.features || []) {
       const p = feature.properties || {};
+      this.tractProps.set(p.id, p);
       const layer = L.geoJSON(feature, {
         renderer: this.renderer,
         style: {
@@ -220,6 +235,7 @@ export class HappyMap {
 
   /** Show exactly these household points (a GeoJSON layer answer); resolves once the canvas has drawn them. */
   async setHouseholds(collection) {
+    this.hideTiles();
     const zoom = this.map.getZoom();
     const features = (collection.features || []).filter((f) => f.geometry && f.geometry.type === 'Point');
     features.sort((a, b) => (DRAW_ORDER[a.properties.risk_level] ?? 0) - (DRAW_ORDER[b.properties.risk_level] ?? 0));
@@ -247,8 +263,182 @@ export class HappyMap {
     return features.length;
   }
 
+  /** How many points a layer request with these filters would show, from the tract counts (an upper bound:
+   * needs and overdue are not in them). Decides between the GeoJSON layer and vector tiles. */
+  expectedPoints(params) {
+    const levels = params.risk && params.risk.length ? params.risk : RISK_LEVELS;
+    let n = 0;
+    for (const p of this.tractProps.values()) {
+      if (params.tract_id ? p.id !== params.tract_id : params.dong_id && p.dong_id !== params.dong_id) continue;
+      for (const level of levels) n += (p.counts && p.counts[level]) || 0;
+    }
+    return n;
+  }
+
+  /** Show the filtered households through vector tiles; resolves once the view's tiles are in and drawn. */
+  async showTiles(params) {
+    this.households.clearLayers();
+    this.visible.clear();
+    const loaded = new Promise((resolve) => {
+      if (!this.householdTiles) {
+        this.householdTiles = new HouseholdTileLayer(params, {
+          onTile: (key, coords, content) => this._tileIn(key, coords, content),
+          onTileGone: (key) => this._tileOut(key),
+          onError: (err) => this.onTileError(err),
+        });
+        this.householdTiles.once('load', resolve);
+        this.householdTiles.addTo(this.map);
+      } else {
+        this.householdTiles.once('load', resolve);
+        this.householdTiles.setParams(params);
+      }
+    });
+    await loaded;
+    this._updateLegendCounts();
+    await nextFrame();
+    this.drawnAt = performance.now();
+    return this.shownCount();
+  }
+
+  /** Back to the GeoJSON layer (a smaller area): the tiles and their points and cells go. */
+  hideTiles() {
+    if (!this.householdTiles) return;
+    this.map.removeLayer(this.householdTiles);
+    this.householdTiles = null;
+    for (const key of [...this.tileContents.keys()]) this._tileOut(key);
+    this.cells.clearLayers();
+  }
+
+  get tileMode() {
+    return this.householdTiles !== null;
+  }
+
+  /** Households on the map: points, plus those counted in grid cells in tile mode. */
+  shownCount() {
+    return this.visible.size + this._cellTotals().count;
+  }
+
+  _tileIn(key, coords, { points, cells }) {
+    const zoom = this.map.getZoom();
+    points.sort((a, b) => (DRAW_ORDER[a.risk_level] ?? 0) - (DRAW_ORDER[b.risk_level] ?? 0));
+    const ids = [];
+    for (const p of points) {
+      const hm = { id: p.id, risk_level: p.risk_level, color: RISK_COLORS[p.risk_level], overdue: p.overdue };
+      let marker = this.markers.get(p.id);
+      if (!marker) {
+        marker = L.circleMarker(p.latlng, { renderer: this.renderer, ...pointStyle(hm, zoom) });
+        this.markers.set(p.id, marker);
+      } else {
+        marker.setLatLng(p.latlng);
+        marker.setStyle(pointStyle(hm, zoom));
+        marker.setRadius(radiusFor(zoom));
+      }
+      marker.hm = hm;
+      marker.hmTile = key;
+      this.households.addLayer(marker);
+      this.visible.add(p.id);
+      ids.push(p.id);
+    }
+    const badges = cells.map((c) => this._cellBadge(c, coords.z).addTo(this.cells));
+    this.tileContents.set(key, { z: coords.z, ids, cells, badges });
+    this._restackSoon();
+    this._countsSoon();
+  }
+
+  _tileOut(key) {
+    const content = this.tileContents.get(key);
+    if (!content) return;
+    this.tileContents.delete(key);
+    for (const id of content.ids) {
+      const marker = this.markers.get(id);
+      if (marker && marker.hmTile === key && this.selectedId !== id) {
+        this.households.removeLayer(marker);
+        this.visible.delete(id);
+      }
+    }
+    for (const badge of content.badges) this.cells.removeLayer(badge);
+    this._countsSoon();
+  }
+
+  /** A grid cell: a round badge in the colour of its most urgent household, its count inside, a dark ring
+   * when any is overdue; a click zooms in towards the points. */
+  _cellBadge(c, z) {
+    const size = Math.round(22 + 7 * Math.log10(Math.max(1, c.count)));
+    const badge = h('span', {
+      class: `hm-cell-badge risk-${c.risk_level}${c.overdue ? ' overdue' : ''}`,
+      style: { width: `${size}px`, height: `${size}px`, background: RISK_COLORS[c.risk_level] },
+      text: formatCount(c.count),
+    });
+    const marker = L.marker(c.latlng, {
+      icon: L.divIcon({ html: badge, className: 'hm-cell', iconSize: [size, size], iconAnchor: [size / 2, size / 2] }),
+      keyboard: false, title: '', zIndexOffset: (DRAW_ORDER[c.risk_level] ?? 0) * 100,
+    });
+    marker.hmCell = { ...c, z };
+    marker.bindTooltip(() => {
+      const list = h('ul', { class: 'tip-counts' });
+      for (const level of RISK_LEVELS) {
+        list.append(h('li', {}, h('span', { class: `swatch swatch-${level}` }),
+          `${RISK_LABELS[level]} ${formatCount(c[level] || 0)}`));
+      }
+      return h('div', { class: 'tip' }, h('strong', { text: `이 부근 ${formatCount(c.count)}가구` }), list,
+        h('div', { class: 'tip-note', text: `${OVERDUE_LABEL} ${formatCount(c.overdue)} · 누르면 확대` }));
+    }, { direction: 'top', offset: [0, -size / 2] });
+    marker.on('click', (e) => {
+      L.DomEvent.stop(e);
+      if (this.picking) { this._picked(e.latlng); return; }
+      this.map.setView(c.latlng, Math.min(Math.max(this.map.getZoom() + 2, z + 2), POINTS_FROM_ZOOM));
+    });
+    return marker;
+  }
+
+  /** Tiles arrive one by one: put the urgent points back on top of the shared canvas once per frame. */
+  _restackSoon() {
+    if (this.restackPending) return;
+    this.restackPending = true;
+    requestAnimationFrame(() => {
+      this.restackPending = false;
+      for (const level of ['unvisited', 'medium', 'high']) {
+        for (const id of this.visible) {
+          const marker = this.markers.get(id);
+          if (marker.hm.risk_level === level) marker.bringToFront();
+        }
+      }
+    });
+  }
+
+  _countsSoon() {
+    if (this.countsPending) return;
+    this.countsPending = true;
+    requestAnimationFrame(() => { this.countsPending = false; this._updateLegendCounts(); });
+  }
+
+  /** Sums over the grid cells of the tiles at the zoom now shown (tiles of the previous zoom may linger). */
+  _cellTotals() {
+    const totals = { count: 0, high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
+    const z = this.householdTiles ? this.householdTiles._tileZoom : null;
+    for (const content of this.tileContents.values()) {
+      if (content.z !== z) continue;
+      for (const c of content.cells) for (const k of Object.keys(totals)) totals[k] += c[k] || 0;
+    }
+    return totals;
+  }
+
+  /** For tests: the grid cells on screen with their counts, colour and where they are. */
+  describeCells() {
+    const rect = this.map.getContainer().getBoundingClientRect();
+    const out = [];
+    this.cells.eachLayer((m) => {
+      const pt = this.map.latLngToContainerPoint(m.getLatLng());
+      out.push({ ...m.hmCell, latlng: undefined, lat: m.getLatLng().lat, lon: m.getLatLng().lng,
+        x: rect.left + pt.x, y: rect.top + pt.y, color: RISK_COLORS[m.hmCell.risk_level] });
+    });
+    return out;
+  }
+
   /** Change one point after a visit (colour from the API's answer) without reloading the layer. */
   updateHousehold(id, { risk_level, color, overdue }) {
+    // Tiles the browser keeps for 30 s would bring the old colour back: ask past the cache from now on.
+    if (this.householdTiles) this.householdTiles.params = { ...this.householdTiles.params, rev: Date.now() };
     const marker = this.markers.get(id);
     if (!marker) return false;
     marker.hm = { ...marker.hm, risk_level, color, overdue: overdue ?? marker.hm.overdue };
@@ -491,14 +681,16 @@ export class HappyMap {
   }
 
   _updateLegendCounts() {
-    const counts = { high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
+    const cells = this._cellTotals();
+    const counts = { high: cells.high, medium: cells.medium, low: cells.low, unvisited: cells.unvisited,
+      overdue: cells.overdue };
     for (const id of this.visible) {
       const p = this.markers.get(id).hm;
       counts[p.risk_level] = (counts[p.risk_level] || 0) + 1;
       if (p.overdue) counts.overdue += 1;
     }
     this.counts = counts;
-    this.legend.setCounts(counts, this.visible.size);
+    this.legend.setCounts(counts, this.visible.size + cells.count);
   }
 
   /** For tests and diagnostics: counts of drawn points per fill colour. */
