@@ -20,7 +20,6 @@ from bench.common import grow_households, scratch_database, serve_process, token
 
 SESSION = "-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan"
 TODAY = "(now() AT TIME ZONE 'Asia/Seoul')::date"
-URGENCY = "CASE risk_level WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'unvisited' THEN 2 ELSE 3 END"
 
 LAYER_FLOOR = f"""
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
@@ -52,9 +51,9 @@ SELECT ST_AsMVT(t, 'clusters', 4096, 'geom') FROM (
            least(greatest(floor(((1 - asinh(tan(radians(ST_Y(geom)))) / pi()) / 2 * 2 ^ %(z)s - %(y)s) * 8), 0), 7)
 ) t
 """
-LIST_PAGE_FLOOR = f"""
+LIST_PAGE_FLOOR = """
 SELECT h.*, ST_X(h.geom), ST_Y(h.geom), d.name, t.name FROM households h JOIN dongs d ON d.id = h.dong_id
-LEFT JOIN tracts t ON t.id = h.tract_id WHERE h.status = 'active' AND {{where}}
+LEFT JOIN tracts t ON t.id = h.tract_id WHERE h.status = 'active' AND {where}
 ORDER BY h.urgency, h.next_visit_due, h.id LIMIT 50
 """
 SHORT_SEARCH = ("to_tsvector('simple'::regconfig, (h.head_name::text || ' '::text) || h.address::text) "
