@@ -16,6 +16,7 @@ import httpx
 import psycopg
 
 from app.geo.tiles import Tile, tile_of
+from app.tiles.service import CELLS
 from bench.common import grow_households, scratch_database, serve_process, token
 
 SESSION = "-c jit=off -c max_parallel_workers_per_gather=0 -c plan_cache_mode=force_custom_plan"
@@ -47,8 +48,9 @@ SELECT ST_AsMVT(t, 'clusters', 4096, 'geom') FROM (
          ST_AsMVTGeom(ST_Transform(ST_SetSRID(ST_MakePoint(avg(ST_X(geom)), avg(ST_Y(geom))), 4326), 3857),
                       ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4096, 0, false) AS geom
   FROM households WHERE {IN_TILE}
-  GROUP BY least(greatest(floor(((ST_X(geom) + 180) / 360 * 2 ^ %(z)s - %(x)s) * 8), 0), 7),
-           least(greatest(floor(((1 - asinh(tan(radians(ST_Y(geom)))) / pi()) / 2 * 2 ^ %(z)s - %(y)s) * 8), 0), 7)
+  GROUP BY least(greatest(floor(((ST_X(geom) + 180) / 360 * 2 ^ %(z)s - %(x)s) * {CELLS}), 0), {CELLS - 1}),
+           least(greatest(floor(((1 - asinh(tan(radians(ST_Y(geom)))) / pi()) / 2 * 2 ^ %(z)s - %(y)s) * {CELLS}),
+                          0), {CELLS - 1})
 ) t
 """
 LIST_PAGE_FLOOR = """

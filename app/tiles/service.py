@@ -21,7 +21,8 @@ from app.tracts.service import visible_tracts
 
 EXTENT = 4096  # MVT coordinate units per tile side (the spec's default)
 POINT_MIN_ZOOM = 16  # from here one feature per household; below, one per grid cell
-CELLS = 8  # grid cells per tile side below POINT_MIN_ZOOM: 32 screen pixels on a 256-pixel tile
+CELLS = 4  # grid cells per tile side below POINT_MIN_ZOOM: 64 screen pixels on a 256-pixel tile (45 at the
+# fractional zooms Leaflet scales a tile down to), room for a badge with a four-digit count
 TRACT_BUFFER = 64  # polygons run on past the edge so outlines do not show tile seams
 
 

@@ -46,9 +46,10 @@ def test_district_map_at_city_scale_draws_tiles_and_opens_a_household(browser, c
 
         # A cell click zooms towards its points; from zoom 16 the tiles carry one point per household.
         target = max(cells, key=lambda c: c["count"])
+        before = page.evaluate("window.__happymap.map.getZoom()")
         page.mouse.click(target["x"], target["y"])
-        wait_until(page, "() => window.__happymap.map.getZoom() > 0 && !window.__happymap.map._animatingZoom")
-        page.evaluate("([lat, lon]) => window.__happymap.map.setView([lat, lon], 17, {animate: false})",
+        wait_until(page, "(z) => window.__happymap.map.getZoom() > z", before)
+        page.evaluate("([lat, lon]) => { window.__happymap.map.setView([lat, lon], 17, {animate: false}); }",
                       [target["lat"], target["lon"]])
         wait_until(page, "() => window.__happymap.pointCount() > 50", timeout=60)
         ids = page.evaluate("window.__happymap.visibleIds()")

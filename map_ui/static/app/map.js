@@ -363,7 +363,7 @@ export class HappyMap {
   /** A grid cell: a round badge in the colour of its most urgent household, its count inside, a dark ring
    * when any is overdue; a click zooms in towards the points. */
   _cellBadge(c, z) {
-    const size = Math.round(22 + 7 * Math.log10(Math.max(1, c.count)));
+    const size = Math.round(20 + 6 * Math.log10(Math.max(1, c.count))); // 20 px for one, 38 px for 1,000
     const badge = h('span', {
       class: `hm-cell-badge risk-${c.risk_level}${c.overdue ? ' overdue' : ''}`,
       style: { width: `${size}px`, height: `${size}px`, background: RISK_COLORS[c.risk_level] },
