@@ -67,6 +67,7 @@ Object.assign(hook, {
   describePoint: (id) => map.describePoint(id),
   describeCells: () => map.describeCells(),
   shownCount: () => map.shownCount(),
+  tilesLoaded: () => !map.householdTiles || !map.householdTiles.isLoading(),
   visibleIds: () => [...map.visible],
   state: () => ({ ...state }),
   tab: () => tab,
