@@ -1,6 +1,9 @@
 """HTTP hygiene: security headers, no-store, the body-size limit, closed CORS, gated API docs, empty 404s."""
 import base64
+import hashlib
 import json
+import re
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -36,6 +39,16 @@ def _csp_directives(value: str) -> dict[str, list[str]]:
     return {part.split()[0]: part.split()[1:] for part in (p.strip() for p in value.split(";")) if part}
 
 
+def _import_map_hash() -> str:
+    """The one inline script the policy allows: the map page's import map, by the hash of its exact text."""
+    page = (Path(__file__).resolve().parent.parent / "map_ui" / "index.html").read_text(encoding="utf-8")
+    (block,) = re.findall(r'<script type="importmap">(.*?)</script>', page, re.S)
+    return "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+
+
+SCRIPT_SOURCES = ["'self'", _import_map_hash()]
+
+
 def test_security_headers_on_every_kind_of_answer(client, as_user):
     headers = as_user("dong01")
     answers = [client.get("/"), client.get("/healthz"), client.get("/api/v1/auth/me", headers=headers),
@@ -45,7 +58,7 @@ def test_security_headers_on_every_kind_of_answer(client, as_user):
         h = response.headers
         csp = _csp_directives(h["content-security-policy"])
         assert csp["default-src"] == ["'self'"] and csp["frame-ancestors"] == ["'none'"]
-        assert csp["script-src"] == ["'self'"] and csp["object-src"] == ["'none'"]
+        assert csp["script-src"] == SCRIPT_SOURCES and csp["object-src"] == ["'none'"]
         assert "'unsafe-inline'" not in h["content-security-policy"]
         assert "'unsafe-eval'" not in h["content-security-policy"]
         assert h["x-content-type-options"] == "nosniff" and h["x-frame-options"] == "DENY"
@@ -77,7 +90,7 @@ def test_tile_host_is_the_only_outside_image_source(settings_env):
     settings_env(tile_url="https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png")
     img = _csp_directives(content_security_policy())["img-src"]
     assert img == ["'self'", "data:", "https://*.tile.openstreetmap.org"]
-    assert _csp_directives(content_security_policy())["script-src"] == ["'self'"]
+    assert _csp_directives(content_security_policy())["script-src"] == SCRIPT_SOURCES
     assert tile_origin("javascript:alert(1)") is None and tile_origin("https://a.{s}.example.org/{z}") is None
     assert tile_origin("http://tiles.example.go.kr:8080/{z}/{x}/{y}.png") == "http://tiles.example.go.kr:8080"
 
