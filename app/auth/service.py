@@ -65,21 +65,25 @@ def authenticate(session: Session, token: str, client_ip: str | None) -> tuple[P
     now = settings.now()
     dongs = func.array(select(UserDong.dong_id).where(UserDong.user_id == User.id).scalar_subquery())
     tracts = func.array(select(UserTract.tract_id).where(UserTract.user_id == User.id).scalar_subquery())
-    row = session.execute(
-        select(AuthSession, User, dongs, tracts).join(User, User.id == AuthSession.user_id)
+    # Columns through Core, not entities: this runs for every request, and the identity map is not needed.
+    row = session.connection().execute(
+        select(AuthSession.id, AuthSession.last_seen_at, AuthSession.revoked_at, AuthSession.expires_at, User.id,
+               User.username, User.role, User.is_active, User.facility_id, dongs, tracts)
+        .join(User, User.id == AuthSession.user_id)
         .where(AuthSession.token_hash == token_digest(token))
     ).one_or_none()
     if row is None:
         raise Unauthorized()
-    auth, user, dong_ids, tract_ids = row
-    idle_limit = auth.last_seen_at + timedelta(minutes=settings.token_idle_minutes)
-    if auth.revoked_at is not None or not user.is_active or now >= auth.expires_at or now >= idle_limit:
+    session_id, last_seen_at, revoked_at, expires_at, user_id, username, role, is_active, facility_id, dong_ids, \
+        tract_ids = row
+    idle_limit = last_seen_at + timedelta(minutes=settings.token_idle_minutes)
+    if revoked_at is not None or not is_active or now >= expires_at or now >= idle_limit:
         raise Unauthorized(SESSION_EXPIRED)
-    seen = now - auth.last_seen_at >= LAST_SEEN_RESOLUTION
+    seen = now - last_seen_at >= LAST_SEEN_RESOLUTION
     if seen:
-        session.execute(update(AuthSession).where(AuthSession.id == auth.id).values(last_seen_at=now))
-    return Principal(user_id=user.id, username=user.username, role=user.role, dong_ids=frozenset(dong_ids or ()),
-                     tract_ids=frozenset(tract_ids or ()), facility_id=user.facility_id, session_id=auth.id,
+        session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
+    return Principal(user_id=user_id, username=username, role=role, dong_ids=frozenset(dong_ids or ()),
+                     tract_ids=frozenset(tract_ids or ()), facility_id=facility_id, session_id=session_id,
                      client_ip=client_ip), seen
 
 

@@ -1,6 +1,7 @@
 """Household queries and writes, always inside the caller's area."""
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from geoalchemy2 import functions as gf
 from sqlalchemy import ARRAY, ColumnElement, Select, String, case, cast, func, or_, select
@@ -45,9 +46,9 @@ class HouseholdFilter:
     bbox: BBox | None = None
 
 
-def filter_conditions(principal: Principal, f: HouseholdFilter) -> list:
-    """SQL conditions for a household filter, always inside the caller's area."""
-    today = get_settings().today()
+def filter_conditions(principal: Principal, f: HouseholdFilter, today: date | None = None) -> list:
+    """SQL conditions for a household filter, always inside the caller's area (overdue as of `today`)."""
+    today = today or get_settings().today()
     conds = [household_scope(principal)]
     if f.status != "all":
         conds.append(Household.status == f.status)

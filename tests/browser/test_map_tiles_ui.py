@@ -18,8 +18,9 @@ CITY = 150_000
 def city(pg_server, seeded_template) -> Iterator[LiveServer]:
     db_url = fresh_database(pg_server, seeded_template)
     try:
-        plain = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        with psycopg.connect(plain, autocommit=True) as conn:
+        owner = make_url(pg_server.url(make_url(db_url).database, app=False))
+        with psycopg.connect(owner.set(drivername="postgresql").render_as_string(hide_password=False),
+                             autocommit=True) as conn:
             assert grow_households(conn, CITY) == CITY
         with serve_database(db_url) as (url, _factory):
             yield LiveServer(url)
