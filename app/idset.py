@@ -9,17 +9,18 @@ from sqlalchemy.types import TypeDecorator
 
 def pack(ids) -> bytes:
     """The sorted distinct ids as varint gaps (the first gap is from 0)."""
+    ordered = sorted(set(ids))
+    if ordered and ordered[0] <= 0:
+        raise ValueError("household ids are positive")
+    gaps = [b - a for a, b in zip([0, *ordered], ordered, strict=False)]  # one gap per id
+    if all(gap < 0x80 for gap in gaps):  # the usual case (ids of one area are close): one byte each
+        return bytes(gaps)
     out = bytearray()
-    previous = 0
-    for i in sorted(set(ids)):
-        gap = i - previous
-        if gap <= 0:
-            raise ValueError("household ids are positive")
+    for gap in gaps:
         while gap >= 0x80:
             out.append((gap & 0x7F) | 0x80)
             gap >>= 7
         out.append(gap)
-        previous = i
     return bytes(out)
 
 
