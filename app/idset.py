@@ -17,10 +17,15 @@ def pack(ids) -> bytes:
         return bytes(gaps)
     out = bytearray()
     for gap in gaps:
-        while gap >= 0x80:
-            out.append((gap & 0x7F) | 0x80)
-            gap >>= 7
-        out.append(gap)
+        if gap < 0x80:
+            out.append(gap)
+        elif gap < 0x4000:
+            out += bytes(((gap & 0x7F) | 0x80, gap >> 7))
+        else:
+            while gap >= 0x80:
+                out.append((gap & 0x7F) | 0x80)
+                gap >>= 7
+            out.append(gap)
     return bytes(out)
 
 

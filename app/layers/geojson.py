@@ -15,7 +15,8 @@ def collection_and_ids(source, geom_column, properties: dict, precision: int = 6
     """A statement answering the FeatureCollection and its feature ids from one scan (a layer view records which
     ids it showed)."""
     collection = _collection(geom_column, properties, precision, None)
-    ids = func.coalesce(func.array_agg(properties["id"]), cast(text("'{}'"), ARRAY(BigInteger)))
+    ids = func.coalesce(func.array_agg(aggregate_order_by(properties["id"], properties["id"])),
+                        cast(text("'{}'"), ARRAY(BigInteger)))
     return select(collection, ids).select_from(source)
 
 
