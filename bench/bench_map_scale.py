@@ -159,30 +159,36 @@ def district_viewport(conn, width: int = 1280, height: int = 720) -> tuple[int, 
 
 def browser_first_view(base: str, runs: int = 5) -> str:
     """Debian's headless Chromium, a fresh profile each run: a district account signs in and the whole district
-    appears. `loginToPointsMs` is the page's own measure from the sign-in click until the first view's tiles are
-    drawn; the total also holds loading the page and typing into the form."""
+    appears. Navigation → sign-in form ready (the page's own clock) plus sign-in click → the first view's tiles
+    drawn (`loginToPointsMs`, the page's own measure) is the time a person waits, without the typing."""
     from playwright.sync_api import sync_playwright
 
-    from bench.bench_ui import ARGS, CHROMIUM, sign_in
+    from bench.bench_ui import ARGS, CHROMIUM, PASSWORD, wait_until
 
-    drawn, total = [], []
+    ready, drawn = [], []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         for run in range(runs + 1):
             context = browser.new_context(viewport={"width": 1366, "height": 850}, locale="ko-KR")
             page = context.new_page()
-            t = time.perf_counter()
-            timings = sign_in(page, base, "district")
-            elapsed = (time.perf_counter() - t) * 1000
+            page.goto(base + "/")
+            page.wait_for_selector("#login-username")
+            form_ready = page.evaluate("performance.now()")
+            page.fill("#login-username", "district")
+            page.fill("#login-password", PASSWORD)
+            page.click("#login-submit")
+            wait_until(page, "() => window.__happymap && window.__happymap.ready === true")
             assert page.evaluate("window.__happymap.mode") == "tiles"
-            context.close()
             if run > 0:  # the first run warms the server's caches
-                drawn.append(timings["loginToPointsMs"])
-                total.append(elapsed)
+                ready.append(form_ready)
+                drawn.append(page.evaluate("window.__happymap.timings.loginToPointsMs"))
+            context.close()
         browser.close()
-    return (f"\nChromium, whole district ({runs} runs, fresh profile each): sign-in click → first view's tiles drawn "
-            f"p50 {statistics.median(drawn):.0f} ms, max {max(drawn):.0f} ms; page load + sign-in + tiles p50 "
-            f"{statistics.median(total):.0f} ms")
+    total = [a + b for a, b in zip(ready, drawn, strict=True)]
+    return (f"\nChromium, whole district ({runs} runs, fresh profile each): navigation → sign-in form ready p50 "
+            f"{statistics.median(ready):.0f} ms; sign-in click → first view's tiles drawn p50 "
+            f"{statistics.median(drawn):.0f} ms; together p50 {statistics.median(total):.0f} ms, "
+            f"max {max(total):.0f} ms")
 
 
 def main() -> None:
@@ -190,6 +196,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=150_000)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--browser", action="store_true", help="also time the first district view in Chromium")
+    parser.add_argument("--browser-only", action="store_true", help="only the first district view in Chromium")
     args = parser.parse_args()
     from app.tiles.service import POINT_MIN_ZOOM
 
@@ -217,6 +224,9 @@ def main() -> None:
               f"points from z{POINT_MIN_ZOOM}")
 
         with serve_process(app_url, workers=2) as (base, _):
+            if args.browser_only:
+                print(browser_first_view(base))
+                return
             headers = token(base)
             http = Http(base, headers)
             n = args.requests
