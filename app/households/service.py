@@ -47,6 +47,34 @@ class HouseholdFilter:
     bbox: BBox | None = None
 
 
+@dataclass(frozen=True)
+class AreaKey:
+    """What a map read's households depend on (the caller's scope and the filter, as of a day), hashable: the
+    map's statements are built once per key and kept (`@lru_cache`), their tile or bbox numbers bound later."""
+
+    role: str
+    dong_ids: frozenset[int]
+    facility_id: int | None
+    dong_id: int | None
+    tract_id: int | None
+    risk: tuple[str, ...]
+    need: tuple[str, ...]
+    overdue: bool | None
+    today: date
+
+    @classmethod
+    def of(cls, principal: Principal, f: HouseholdFilter) -> "AreaKey":
+        return cls(principal.role, principal.dong_ids, principal.facility_id, f.dong_id, f.tract_id, f.risk, f.need,
+                   f.overdue, get_settings().today())
+
+    def conditions(self) -> list:
+        scope = Principal(user_id=0, username="", role=self.role, dong_ids=self.dong_ids,
+                          facility_id=self.facility_id)
+        f = HouseholdFilter(dong_id=self.dong_id, tract_id=self.tract_id, risk=self.risk, need=self.need,
+                            overdue=self.overdue)
+        return filter_conditions(scope, f, self.today)
+
+
 def filter_conditions(principal: Principal, f: HouseholdFilter, today: date | None = None) -> list:
     """SQL conditions for a household filter, always inside the caller's area (overdue as of `today`)."""
     today = today or get_settings().today()
@@ -296,8 +324,7 @@ def _saved(session: Session, principal: Principal, household: Household, resourc
 def layer(session: Session, principal: Principal, f: HouseholdFilter, resource: str) -> str:
     """Household points with only id, level, colour and overdue; where they are is still recorded as a view."""
     ensure_area_visible(session, principal, f)
-    query = _layer_query(principal.role, principal.dong_ids, principal.facility_id, f.dong_id, f.tract_id, f.risk,
-                         f.need, f.overdue, get_settings().today(), f.bbox is not None)
+    query = _layer_query(AreaKey.of(principal, f), f.bbox is not None)
     box = f.bbox
     params = {"west": box.west, "south": box.south, "east": box.east, "north": box.north} if box else {}
     text, ids = session.connection().execute(query, params).one()
@@ -309,14 +336,10 @@ _BBOX = tuple(bindparam(name, type_=Float) for name in ("west", "south", "east",
 
 
 @lru_cache(maxsize=256)
-def _layer_query(role: str, dong_ids: frozenset[int], facility_id: int | None, dong_id: int | None,
-                 tract_id: int | None, risk: tuple[str, ...], need: tuple[str, ...], overdue: bool | None,
-                 today: date, bbox: bool) -> Select:
+def _layer_query(key: AreaKey, bbox: bool) -> Select:
     """The layer's statement for one caller scope and filter, the bbox as parameters: a map reads the layer
     often with the same filters, and building the statement cost as much CPU as a small layer's query."""
-    scope = Principal(user_id=0, username="", role=role, dong_ids=dong_ids, facility_id=facility_id)
-    conds = filter_conditions(scope, HouseholdFilter(dong_id=dong_id, tract_id=tract_id, risk=risk, need=need,
-                                                     overdue=overdue), today)
+    conds = key.conditions()
     if bbox:
         # ST_Intersects, not &&: index boxes are float4 and would let points just outside through.
         conds.append(func.ST_Intersects(Household.geom, func.ST_MakeEnvelope(*_BBOX, 4326)))
@@ -324,7 +347,7 @@ def _layer_query(role: str, dong_ids: frozenset[int], facility_id: int | None, d
            .where(*conds).subquery())
     color = case(*[(src.c.risk_level == lvl, hexcode) for lvl, hexcode in COLORS.items()])
     return collection_and_ids(src, src.c.geom, {
-        "id": src.c.id, "risk_level": src.c.risk_level, "color": color, "overdue": src.c.next_visit_due < today,
+        "id": src.c.id, "risk_level": src.c.risk_level, "color": color, "overdue": src.c.next_visit_due < key.today,
     }, precision=6)
 
 

@@ -292,6 +292,9 @@ export class HappyMap {
         this.householdTiles.once('load', resolve);
         this.householdTiles.setParams(params);
       }
+      // GridLayer fires 'load' only after asking for tiles; a view that needs none (a map of no size) must not
+      // leave the caller waiting.
+      requestAnimationFrame(() => { if (!this.householdTiles || !this.householdTiles.isLoading()) resolve(); });
     });
     await loaded;
     this._updateLegendCounts();
