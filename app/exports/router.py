@@ -1,6 +1,7 @@
 """Export routes: the household list and visits as CSV or XLSX, always with a purpose."""
 from collections.abc import Generator
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -28,13 +29,16 @@ def _purpose(text: str) -> str:
     return text
 
 
-def _file(session: Session, streams: list[Generator], export: Export, stem: str, fmt: str) -> StreamingResponse:
-    """The file is sent while it is built; its rows are read after the access record was committed."""
-    name = f"{stem}-{get_settings().today():%Y%m%d}.{fmt}"
+def _file(session: Session, streams: list[Generator], export: Export, stem: str, title: str,
+          fmt: str) -> StreamingResponse:
+    """The file is sent while it is built; its rows are read after the access record was committed. Saved as
+    `가구목록-2026-12-02.xlsx` (an ASCII name for clients that cannot read the UTF-8 one)."""
+    today = get_settings().today()
     body = stream(session, export, fmt)
     streams.append(body)
     return StreamingResponse(body, media_type=MEDIA[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}"'})
+        "Content-Disposition": f'attachment; filename="{stem}-{today:%Y%m%d}.{fmt}"; '
+                               f"filename*=UTF-8''{quote(f'{title}-{today:%Y-%m-%d}.{fmt}')}"})
 
 
 @router.get("/exports/households.{fmt}", response_class=Response,
@@ -45,7 +49,7 @@ def export_households(request: Request, fmt: Format, purpose: Purpose, principal
     """The filtered household list (same filters as GET /households) as CSV or XLSX."""
     export = service.households_export(session, principal, f, sort, reveal, _purpose(purpose),
                                        f"{request.method} {request.url.path}")
-    return _file(session, streams, export, "households", fmt)
+    return _file(session, streams, export, "households", "가구목록", fmt)
 
 
 @router.get("/exports/visits.{fmt}", response_class=Response,
@@ -57,4 +61,4 @@ def export_visits(request: Request, fmt: Format, purpose: Purpose, principal: Cu
     """Visits in the caller's area (optionally one dong and a period) as CSV or XLSX."""
     export = service.visits_export(session, principal, dong_id, date_from, date_to, _purpose(purpose),
                                    f"{request.method} {request.url.path}")
-    return _file(session, streams, export, "visits", fmt)
+    return _file(session, streams, export, "visits", "방문기록", fmt)

@@ -5,6 +5,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth.deps import CurrentUser
+from app.config import get_settings
 from app.deps import RecordId, SessionDep
 from app.errors import InvalidInput
 from app.households.service import parse_risk
@@ -42,8 +43,12 @@ def _resource(request: Request) -> str:
     return f"{request.method} {request.url.path}"
 
 
-def _headers(disposition: str, ascii_name: str, title: str) -> dict[str, str]:
-    return {"Content-Disposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(title)}"}
+def _headers(disposition: str, kind: str, record_id: int, title: str, ext: str) -> dict[str, str]:
+    """A file name people can sort and recognise (`천연동-4통-2026-12-02.pdf`), with an ASCII fallback."""
+    day = f"{get_settings().today():%Y-%m-%d}"
+    name = "-".join([*title.split(), day]) + f".{ext}"
+    return {"Content-Disposition": f"{disposition}; filename=\"{kind}-{record_id}-{day}.{ext}\"; "
+                                   f"filename*=UTF-8''{quote(name)}"}
 
 
 @router.get("/print/tracts/{tract_id}.pdf", response_class=Response, responses=PDF_DOC)
@@ -52,7 +57,7 @@ def print_tract_pdf(request: Request, principal: CurrentUser, session: SessionDe
     """A tract's field-round map and household list (A4), numbered in walking order."""
     body, title = service.tract_pdf(session, principal, tract_id, options, _resource(request))
     return Response(body, media_type="application/pdf",
-                    headers=_headers("inline", f"tract-{tract_id}.pdf", f"{title} 현장 방문 지도.pdf"))
+                    headers=_headers("inline", "tract", tract_id, title, "pdf"))
 
 
 @router.get("/print/dongs/{dong_id}.pdf", response_class=Response, responses=PDF_DOC)
@@ -60,7 +65,7 @@ def print_dong_pdf(request: Request, principal: CurrentUser, session: SessionDep
     """Every tract of a dong in tract order with a cover page (an atlas)."""
     body, title = service.dong_pdf(session, principal, dong_id, options, _resource(request))
     return Response(body, media_type="application/pdf",
-                    headers=_headers("inline", f"dong-{dong_id}.pdf", f"{title} 현장 방문 지도 모음.pdf"))
+                    headers=_headers("inline", "dong", dong_id, f"{title} 전체", "pdf"))
 
 
 @router.get("/print/tracts/{tract_id}.html", response_class=Response, responses=HTML_DOC)
@@ -69,4 +74,4 @@ def print_tract_html(request: Request, principal: CurrentUser, session: SessionD
     """The same round as one self-contained HTML map for a phone with no signal."""
     body, title = service.tract_html(session, principal, tract_id, options, _resource(request))
     return Response(body, media_type="text/html; charset=utf-8",
-                    headers=_headers("attachment", f"tract-{tract_id}.html", f"{title} 오프라인 지도.html"))
+                    headers=_headers("attachment", "tract", tract_id, f"{title} 오프라인", "html"))

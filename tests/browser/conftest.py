@@ -14,8 +14,8 @@ from tests.conftest import ARTIFACTS, serve_app
 @pytest.fixture(scope="session")
 def live_server(pg_server, seeded_template) -> Iterator[LiveServer]:
     """uvicorn in a background thread on a free port, on a fresh database copied from the seeded template."""
-    with serve_app(pg_server, seeded_template) as (url, _factory):
-        yield LiveServer(url)
+    with serve_app(pg_server, seeded_template) as (url, factory):
+        yield LiveServer(url, factory)
 
 
 @pytest.fixture(scope="session")

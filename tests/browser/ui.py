@@ -1,12 +1,14 @@
 """Helpers for the browser tests: the live server's API client, pages, sign-in, screenshots' pixels."""
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from io import BytesIO
 
 import httpx
 from PIL import Image
 from playwright.sync_api import Browser, Page
+from sqlalchemy.orm import Session
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD  # noqa: F401  (re-exported for the tests)
 
@@ -19,6 +21,7 @@ class LiveServer:
     """The running app: its base URL and a small API client that signs in as demo users."""
 
     url: str
+    sessions: Callable[[], Session] | None = None  # the served database, to check what a screen wrote
     tokens: dict[str, str] = field(default_factory=dict)
 
     def token(self, username: str) -> str:

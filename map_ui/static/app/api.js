@@ -87,7 +87,7 @@ async function request(method, path, options = {}) {
   }
 }
 
-async function send(method, path, { params, body, form, signal, quiet401 = false, binary = false } = {}) {
+async function send(method, path, { params, body, form, signal, quiet401 = false, binary = false, file = false } = {}) {
   const headers = { Accept: binary ? 'application/vnd.mapbox-vector-tile' : 'application/json, application/geo+json' };
   const sentWith = token;
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -109,6 +109,7 @@ async function send(method, path, { params, body, form, signal, quiet401 = false
     throw new ApiError(0, FALLBACK[0]);
   }
   if (binary && response.ok) return response.arrayBuffer();
+  if (file && response.ok) return { blob: await response.blob(), name: fileNameOf(response.headers.get('Content-Disposition')) };
   let data = null;
   if (response.status !== 204) {
     const text = await response.text();
@@ -131,7 +132,29 @@ export const api = {
   patch: (path, body) => request('PATCH', path, { body }),
   image: (path) => fetchImage(path),
   tile: (path, params, signal) => request('GET', path, { params, signal, binary: true }),
+  file: (path, params) => request('GET', path, { params, file: true }),
 };
+
+/** The name a download should be saved under: the UTF-8 `filename*` of Content-Disposition, else `filename`. */
+function fileNameOf(disposition) {
+  const text = disposition || '';
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(text);
+  if (utf8) {
+    try { return decodeURIComponent(utf8[1].trim()); } catch { /* fall through to the plain name */ }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(text);
+  return plain ? plain[1] : 'download';
+}
+
+/** Hand a fetched file to the browser as a download under its name (the bearer token never goes in a URL). */
+export function saveFile({ blob, name }) {
+  const url = URL.createObjectURL(blob);
+  const link = Object.assign(document.createElement('a'), { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 
 /**
  * An image from the API (it needs the bearer header, which <img src> cannot send) as a data: URL.

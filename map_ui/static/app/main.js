@@ -5,12 +5,13 @@
 import { ApiError, api, login, logout, setExpiredHandler, setOutageHandler } from './api.js';
 import { h, replace } from './dom.js';
 import { HouseholdList } from './list.js';
+import { ExportDialog, PrintDialog } from './jobs.js';
 import { HappyMap, TILE_THRESHOLD } from './map.js';
 import { HouseholdPanel } from './panel.js';
 import { ReportPanel } from './reportpanel.js';
 import { PartnerInbox } from './partner.js';
 import { ReportQueue, openReportCount } from './reports.js';
-import { emptyFilters, layerParams, parseHash, writeHash } from './state.js';
+import { emptyFilters, layerParams, listParams, parseHash, writeHash } from './state.js';
 import { ROLES } from './vocab.js';
 
 const WHOLE_DISTRICT = new Set(['admin', 'district_staff']);
@@ -58,6 +59,8 @@ const reportPanel = new ReportPanel($('#report-panel'), {
   onPicking: (on) => picking(on),
 });
 const inbox = new PartnerInbox($('#partner-view'));
+const printDialog = new PrintDialog();
+const exportDialog = new ExportDialog();
 
 Object.assign(hook, {
   map: map.map,
@@ -75,6 +78,7 @@ Object.assign(hook, {
   describeReport: (id) => map.describeReport(id),
   openReportId: () => reportPanel.openId,
   role: () => (me ? me.role : null),
+  tractBounds: (id) => map.tractBounds.get(id),
 });
 
 function isMobile() {
@@ -111,6 +115,8 @@ function signOut(message) {
   showPartnerView(false);
   setTab('households');
   $('#sidebar-tabs').hidden = true;
+  $('#list-tools').hidden = true;
+  for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   setOpenCount(null);
   map.reset();
   hook.ready = false;
@@ -227,6 +233,8 @@ async function startApp(t0) {
   if (state.dong && !whole && !me.dong_ids.includes(state.dong)) state.dong = null;
   const staff = STAFF.has(me.role);
   $('#sidebar-tabs').hidden = !staff;
+  $('#list-tools').hidden = !staff;
+  map.tractActions = staff ? tractActions : null;
   if (staff) refreshOpenCount();
   // Everything is requested at once; the points are drawn once the outlines have set the view.
   const tractsLoaded = loadTracts();
@@ -253,6 +261,7 @@ async function startApp(t0) {
   hook.timings.points = count;
   hook.pointsDrawn = true;
   hook.ready = true;
+  updateListTools();
   console.info(`행복-맵: 로그인부터 가구 ${count}개 표시까지 ${hook.timings.loginToPointsMs}ms`);
   if (state.h) selectHousehold(state.h, { fly: true });
 }
@@ -362,6 +371,7 @@ async function refresh({ refit = false, tractsChanged = false } = {}) {
   if (tractsChanged) await loadTractOptions();
   if (refit) fit();
   await Promise.all([loadLayer(), loadList()]);
+  updateListTools();
 }
 
 function filtersChanged({ filters, pageDelta, refit, tractsChanged }) {
@@ -419,6 +429,54 @@ function householdChanged(hh) {
   clearTimeout(tractsTimer);
   tractsTimer = setTimeout(() => { if (me) loadTracts(); }, 300);
 }
+
+// ---- print and export from the screen (staff) ----
+
+/** The dong a printout is for: the chosen one, or the official's only dong. */
+function printDong() {
+  if (state.dong) return state.dong;
+  return me && !WHOLE_DISTRICT.has(me.role) && me.dong_ids.length === 1 ? me.dong_ids[0] : null;
+}
+
+function updateListTools() {
+  const dong = printDong();
+  $('#print-button').disabled = !dong;
+  $('#print-button').textContent = state.tract ? '이 통 인쇄' : dong ? '동 전체 인쇄' : '인쇄';
+  $('#list-tools-hint').textContent = dong ? '' : '동이나 통을 고르면 인쇄할 수 있습니다';
+  $('#export-button').disabled = !list.total;
+}
+
+function openPrint(tractId = state.tract) {
+  const tract = tractId ? map.tractProps.get(tractId) : null;
+  const dongId = tract ? tract.dong_id : printDong();
+  if (!dongId) return;
+  printDialog.open({
+    dongId, dongName: map.dongNames.get(dongId) || '', tractId: tract ? tract.id : null, tractName: tract ? tract.name : null,
+  }, tractId === state.tract ? state : emptyFilters());
+}
+
+function tractActions(p) {
+  return [
+    { text: '이 통 가구 보기', run: () => showTract(p) },
+    { text: '인쇄…', primary: true, run: () => openPrint(p.id) },
+  ];
+}
+
+/** Narrow the list and the map to one tract (as choosing it in the filter does). */
+async function showTract(p) {
+  if (isMobile()) document.body.classList.add('list-open');
+  state = { ...state, dong: p.dong_id, tract: p.id, page: 0 };
+  writeHash(state);
+  await loadTractOptions(); // the tract filter offers that dong's tracts before it shows the chosen one
+  list.write(state);
+  await refresh({ refit: true });
+}
+
+$('#print-button').addEventListener('click', () => openPrint());
+$('#export-button').addEventListener('click', () => {
+  const { limit, offset, ...params } = listParams(state);
+  exportDialog.open(params, list.total, state, { capped: list.capped, mayReveal: STAFF.has(me.role) });
+});
 
 // ---- the 신고 tab: triage queue, report markers, report panel (staff only) ----
 

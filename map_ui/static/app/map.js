@@ -100,6 +100,7 @@ export class HappyMap {
     this.tileContents = new Map(); // tile key → {z, ids, cells}
     this.tractProps = new Map();
     this.onTileError = () => {};
+    this.tractActions = null; // (tract properties) → buttons of the tract's menu; null: tracts are not clickable
     this.map.on('click', (e) => { if (this.picking) this._picked(e.latlng); });
     this.map.getContainer().addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && this.picking) { const { onCancel } = this.picking; this.stopPick(); onCancel(); }
@@ -116,6 +117,7 @@ export class HappyMap {
 
   /** Forget everything shown (sign-out): points, tracts, facilities, selection. */
   reset() {
+    this.map.closePopup();
     this.households.clearLayers();
     this.tracts.clearLayers();
     this.dongs.clearLayers();
@@ -190,6 +192,7 @@ export class HappyMap {
       this.tractBounds.set(p.id, layer.getBounds());
       this.tractLayers.set(p.id, layer);
       layer.bindTooltip(() => this._tractTip(p), { sticky: true, className: 'hm-tract-tip' });
+      layer.on('click', (e) => { if (!this.picking && this.tractActions) this.openTractMenu(p.id, e.latlng); });
       this.tracts.addLayer(layer);
     }
     // Re-added tracts must stay under the points on the shared canvas.
@@ -222,6 +225,20 @@ export class HappyMap {
       box.append(h('div', { class: 'tip-note', text: p.risk_level ? `통 색: ${RISK_LABELS[p.risk_level]}` : '가구 없음' }));
     }
     return box;
+  }
+
+  /** A tract's counts with what can be done there (see the list, print the round), at a point of the map. */
+  openTractMenu(id, latlng = null) {
+    const p = this.tractProps.get(id);
+    if (!p || !this.tractActions) return;
+    const box = this._tractTip(p);
+    box.classList.add('tract-menu');
+    box.dataset.tract = String(id);
+    box.append(h('div', { class: 'tract-menu-buttons' }, ...this.tractActions(p).map(({ text, run, primary }) =>
+      h('button', { type: 'button', class: primary ? 'primary' : '', text, on: { click: () => { this.map.closePopup(); run(); } } }))));
+    this.tractLayers.get(id).closeTooltip(); // the menu repeats the counts
+    L.popup({ className: 'hm-tract-popup', autoPanPadding: [24, 24] })
+      .setLatLng(latlng || this.tractBounds.get(id).getCenter()).setContent(box).openOn(this.map);
   }
 
   _showPointTip(marker) {
