@@ -1,6 +1,6 @@
 """District statistics: the 2015 table on the seed, scope, dong and period filters."""
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from app.auth.models import User, UserDong
 from app.config import get_settings
 from app.households.models import Household
-from app.visits.models import Visit
+from app.reports.models import Report
+from app.visits.models import Visit, VisitNeed
 
 HANGUL = re.compile(r"[가-힣]")
 TABLE_2015 = {
@@ -107,6 +108,59 @@ def test_a_new_visit_counts_today(client, as_user, session):
     assert after["needs_surveys"] == before["needs_surveys"] + 1
     assert after["risk"]["unvisited"] == before["risk"]["unvisited"] - 1
     assert after["risk"]["medium"] == before["risk"]["medium"] + 1
+
+
+def test_the_breakdowns_add_up_to_the_totals(client, as_user, session):
+    """What the statistics screen draws: per dong, per month or week, needs, services and intake, each equal to
+    the totals of the same request and to counts made here in SQL."""
+    headers = as_user("admin")
+    for params in ({}, {"from": "2026-09-01", "to": "2026-11-30", "interval": "week"}):
+        stats = client.get("/api/v1/stats", headers=headers, params=params).json()
+        dongs = stats["by_dong"]
+        assert len(dongs) == len(client.get("/api/v1/dongs", headers=headers).json()["items"])
+        for key in ("households_total", "households_visited", "visits_total", "overdue", "service_links"):
+            assert sum(d[key] for d in dongs) == stats[key], key
+        for level in ("high", "medium", "low", "unvisited"):
+            assert sum(d["risk"][level] for d in dongs) == stats["risk"][level]
+        one = client.get("/api/v1/stats", headers=headers, params={**params, "dong_id": dongs[0]["dong_id"]}).json()
+        assert one["by_dong"] == [dongs[0]] and one["visits_total"] == dongs[0]["visits_total"]
+
+        series = stats["visits_series"]
+        assert stats["series_interval"] == params.get("interval", "month")
+        assert sum(p["visits"] for p in series) == stats["visits_total"] > 0
+        starts = [date.fromisoformat(p["start"]) for p in series]
+        assert starts == sorted(starts)
+        assert all(d.weekday() == 0 for d in starts) if params else all(d.day == 1 for d in starts)
+
+        needs = stats["needs_top"]
+        assert [n["count"] for n in needs] == sorted((n["count"] for n in needs), reverse=True)
+        assert all(HANGUL.search(n["label"]) for n in needs)
+        assert sum(s["count"] for s in stats["service_links_by"]) == stats["service_links"]
+
+    whole = client.get("/api/v1/stats", headers=headers).json()
+    assert whole["needs_top"] == [{"need": need, "label": whole_label, "count": n} for need, whole_label, n in (
+        (row.need, next(x["label"] for x in whole["needs_top"] if x["need"] == row.need), row.n)
+        for row in session.execute(select(VisitNeed.need, func.count().label("n")).group_by(VisitNeed.need)
+                                   .order_by(func.count().desc(), VisitNeed.need)))]
+    received = session.scalar(select(func.count()).select_from(Report))
+    converted = session.scalar(select(func.count()).select_from(Report).where(Report.status == "converted"))
+    intake = whole["intake"]
+    assert (intake["received"], intake["converted"]) == (received, converted)
+    assert intake["received"] >= intake["placed"] >= intake["converted"] >= intake["visited"]
+
+
+def test_a_dong_account_sees_only_its_dong_in_the_breakdowns(client, as_user, session):
+    mine = dong_of(session, "dong01")
+    stats = client.get("/api/v1/stats", headers=as_user("dong01")).json()
+    assert [d["dong_id"] for d in stats["by_dong"]] == [mine]
+    assert stats["by_dong"][0]["households_total"] == stats["households_total"]
+    placed = session.scalar(select(func.count()).select_from(Report).where(Report.dong_id == mine))
+    assert stats["intake"]["received"] == placed
+
+
+def test_a_bad_interval_is_refused(client, as_user):
+    r = client.get("/api/v1/stats", headers=as_user("admin"), params={"interval": "year"})
+    assert r.status_code == 422 and HANGUL.search(str(r.json()["detail"]))
 
 
 BAD_PARAMS = [

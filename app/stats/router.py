@@ -1,5 +1,7 @@
 """Statistics route."""
-from fastapi import APIRouter
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 
 from app.auth.deps import CurrentUser
 from app.deps import DateFrom, DateTo, OptionalRecordId, SessionDep
@@ -12,6 +14,8 @@ router = APIRouter(prefix="/api/v1", tags=["stats"])
 @router.get("/stats", response_model=StatsRead)
 def get_stats(principal: CurrentUser, session: SessionDep,
               dong_id: OptionalRecordId = None,
-              date_from: DateFrom = None, date_to: DateTo = None):
-    """Households, levels, visits, needs surveys, service links and facilities in the caller's area."""
-    return service.stats(session, principal, dong_id, date_from, date_to)
+              date_from: DateFrom = None, date_to: DateTo = None,
+              interval: Annotated[Literal["week", "month"], Query(description="방문 추이의 단위 (주·월)")] = "month"):
+    """Households, levels, visits, needs surveys, service links and facilities in the caller's area, with the
+    breakdowns the statistics screen draws (per dong, per week or month, needs, services, report intake)."""
+    return service.stats(session, principal, dong_id, date_from, date_to, interval)

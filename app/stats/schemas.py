@@ -1,5 +1,6 @@
 """Statistics payloads."""
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel
 
@@ -9,6 +10,44 @@ class RiskCounts(BaseModel):
     medium: int
     low: int
     unvisited: int
+
+
+class DongStats(BaseModel):
+    dong_id: int
+    dong_name: str
+    households_total: int
+    households_visited: int
+    visits_total: int
+    risk: RiskCounts
+    overdue: int
+    service_links: int
+
+
+class PeriodVisits(BaseModel):
+    start: date  # the first day of the week (Monday) or month
+    visits: int
+    households: int
+
+
+class NeedCount(BaseModel):
+    need: str
+    label: str
+    count: int
+
+
+class ServiceLinkCount(BaseModel):
+    type: str
+    status: str
+    count: int
+
+
+class Intake(BaseModel):
+    """Blind-spot reports of the period: received → placed in a dong → made households → visited since."""
+
+    received: int
+    placed: int
+    converted: int
+    visited: int
 
 
 class StatsRead(BaseModel):
@@ -25,3 +64,9 @@ class StatsRead(BaseModel):
     period_from: date | None = None
     period_to: date | None = None
     as_of: date
+    by_dong: list[DongStats] = []
+    visits_series: list[PeriodVisits] = []
+    series_interval: Literal["week", "month"] = "month"
+    needs_top: list[NeedCount] = []
+    service_links_by: list[ServiceLinkCount] = []
+    intake: Intake | None = None
