@@ -202,6 +202,7 @@ def test_export_the_filtered_list(browser, live_server, tract, shots, tmp_path):
         dialog.locator("button[type=submit]").click()
         assert "내보내기 사유" in dialog.locator(".job-message").inner_text()
         assert record_count(live_server) == before
+        page.screenshot(path=str(shots / "export-dialog-1440.png"))
         dialog.locator("select[name=purpose-choice]").select_option("구청 보고")
         with page.expect_download() as download_info:
             dialog.locator("button[type=submit]").click()
