@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     visit_cycle_days_high: int = 30
     visit_cycle_days_medium: int = 90
     visit_cycle_days_low: int = 180
+    # Data-quality checks: a report still untriaged after this many days, a facility whose referral capacity
+    # no one has confirmed for this many days.
+    report_waiting_days: int = 14
+    referral_confirm_days: int = 90
 
     # Korean font embedded in printouts (Debian fonts-nanum); the bold face falls back to the regular one.
     print_font_path: str = "/usr/share/fonts/truetype/nanum/NanumGothic.ttf"

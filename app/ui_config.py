@@ -42,6 +42,7 @@ def vocabulary() -> dict:
         "VISITOR_TYPES": vocab.VISITOR_TYPES,
         "CONTACT_TYPES": vocab.CONTACT_TYPES,
         "CLOSE_REASONS": vocab.CLOSE_REASONS,
+        "PLACEMENTS": vocab.PLACEMENTS,
         "ROLES": vocab.ROLES,
         "FACILITY_CATEGORIES": {code: {"label": label, "symbol": vocab.FACILITY_MARKERS[code][0],
                                        "color": vocab.FACILITY_MARKERS[code][1]}

@@ -124,6 +124,16 @@ def parse_codes(text: str | None, vocabulary: dict[str, str], what: str) -> tupl
     return codes
 
 
+def parse_ids(text: str | None, name: str) -> tuple[int, ...]:
+    """`1,2` → (1, 2): positive record ids, refusing anything else in Korean."""
+    if not text:
+        return ()
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not all(p.isascii() and p.isdigit() and 0 < int(p) < 2**31 for p in parts):
+        raise InvalidInput(f"{name}: 쉼표로 구분한 양의 정수 id여야 합니다 (예: 1,2)")
+    return tuple(dict.fromkeys(int(p) for p in parts))
+
+
 def parse_lonlat_text(text: str | None, name: str) -> tuple[float, float] | None:
     """A `lon,lat` query parameter → (lon, lat), refusing malformed, swapped or out-of-range points."""
     if text is None:

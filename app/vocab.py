@@ -76,6 +76,15 @@ REPORT_CHANNELS: dict[str, str] = {
 OPEN_REPORT_STATUSES: tuple[str, ...] = ("new", "reviewing")
 NEEDS_LOCATION = "위치 확인 필요"  # a report no point or address placed
 
+# How a household's point was placed: staff put it there, a report's own phone location, a match on a known
+# address, or only near (a place or neighbour's address matched); `approximate` points need checking on site.
+PLACEMENTS: dict[str, str] = {
+    "manual": "직접 지정",
+    "report": "신고 위치",
+    "address": "주소 일치",
+    "approximate": "위치 대략",
+}
+
 CLOSE_REASONS: dict[str, str] = {"death": "사망", "moved_out": "전출", "merged": "가구 통합", "other": "기타"}
 
 ROLES: dict[str, str] = {

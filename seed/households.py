@@ -381,11 +381,17 @@ def plan(district_code: str, district_name: str, today: date, facilities: list[F
     return Plan(households, visits, links)
 
 
+def approximate_placement(index: int, h: HouseholdPlan) -> str:
+    """About one in twenty households not yet visited were placed from a list by a nearby address only: the
+    demo's data-quality count of points to check on the first visit."""
+    return "approximate" if h.risk_level == "unvisited" and index % 20 == 7 else "manual"
+
+
 def insert_plan(session: Session, p: Plan, dong_ids: dict[str, int], tract_ids: dict[tuple[str, int], int],
                 facility_ids: dict[str, int], staff_by_dong: dict[str, int], tz: ZoneInfo) -> None:
     """Write the plan with bulk inserts (the caller commits)."""
     household_rows = []
-    for h in p.households:
+    for i, h in enumerate(p.households):
         created = datetime.combine(h.registered_on, time(9, 0), tz)
         household_rows.append({
             "dong_id": dong_ids[h.dong_code], "tract_id": tract_ids[(h.dong_code, h.tract_number)],
@@ -394,6 +400,7 @@ def insert_plan(session: Session, p: Plan, dong_ids: dict[str, int], tract_ids: 
             "risk_level": h.risk_level, "risk_score": h.risk_score, "risk_reason": h.risk_reason,
             "risk_overridden": False, "last_visit_at": h.last_visit_at, "next_visit_due": h.next_visit_due,
             "open_needs": h.open_needs, "status": "active", "is_synthetic": True, "registered_on": h.registered_on,
+            "placement": approximate_placement(i, h),
             "created_at": created, "updated_at": h.last_visit_at or created,
             "created_by": staff_by_dong.get(h.dong_code), "version": 1,
         })

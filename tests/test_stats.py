@@ -9,6 +9,7 @@ from app.auth.models import User, UserDong
 from app.config import get_settings
 from app.households.models import Household
 from app.reports.models import Report
+from app.tracts.models import Dong
 from app.visits.models import Visit, VisitNeed
 
 HANGUL = re.compile(r"[가-힣]")
@@ -176,3 +177,63 @@ BAD_PARAMS = [
 def test_bad_stats_parameters_are_refused_in_korean(client, as_user, params, words):
     r = client.get("/api/v1/stats", headers=as_user("admin"), params=params)
     assert r.status_code == 422 and words in r.json()["detail"] and HANGUL.search(r.json()["detail"])
+
+
+def test_each_data_quality_count_is_the_list_it_opens(client, as_user, session):
+    """점검 필요: every count equals the total of the filtered list the screen opens with it, for the district
+    and for a dong account; an old untriaged report counts as waiting, a fresh one does not."""
+    today = get_settings().today()
+    near = session.scalar(select(Household).where(Household.dong_id == dong_of(session, "dong01")).limit(1))
+    lon, lat = session.execute(select(func.ST_X(Household.geom), func.ST_Y(Household.geom))
+                               .where(Household.id == near.id)).one()
+    made = []
+    for description in ("오래 기다린 신고: 할머니 혼자 사시는데 연락이 안 됩니다", "오늘 들어온 신고: 가스가 끊겼다고 합니다"):
+        r = client.post("/api/v1/reports", headers=as_user("tongjang01"),
+                        json={"description": description, "lon": lon, "lat": lat})
+        assert r.status_code == 201, r.text
+        made.append(r.json()["id"])
+    old = session.get(Report, made[0])
+    old.created_at = get_settings().now() - timedelta(days=get_settings().report_waiting_days + 1)
+    session.flush()
+    waiting = client.get("/api/v1/reports", headers=as_user("admin"), params={"waiting": "true", "limit": 200})
+    assert made[0] in [r["id"] for r in waiting.json()["items"]]
+    assert made[1] not in [r["id"] for r in waiting.json()["items"]]
+    for user in ("admin", "dong01"):
+        headers = as_user(user)
+        q = client.get("/api/v1/stats/quality", headers=headers)
+        assert q.status_code == 200, q.text
+        q = q.json()
+
+        def total(path, **params):
+            r = client.get(f"/api/v1/{path}", headers=headers, params={**params, "limit": 1})
+            assert r.status_code == 200, r.text
+            return r.json()["total"]
+
+        assert q["households_approximate"] == total("households", placement="approximate")
+        assert q["overdue"] == total("households", overdue="true")
+        assert q["reports_waiting"] == total("reports", waiting="true")
+        assert q["reports_unplaced"] == total("reports", unplaced="true", status="new,reviewing")
+        mine = None if user == "admin" else str(dong_of(session, user))
+        assert q["facilities_unconfirmed"] == total("facilities", unconfirmed="true",
+                                                    **({"dong_id": mine} if mine else {}))
+        assert q["as_of"] == str(today) and q["report_waiting_days"] == 14 and q["referral_confirm_days"] == 90
+        assert client.get("/api/v1/stats", headers=headers).json()["quality"] == q
+    admin = client.get("/api/v1/stats/quality", headers=as_user("admin")).json()
+    assert admin["reports_waiting"] >= 1 and admin["households_approximate"] > 0 and admin["overdue"] > 0
+    assert admin["facilities_unconfirmed"] > 0, "the demo confirms some facilities more than 90 days ago"
+    approximate = session.scalar(select(func.count()).select_from(Household).where(
+        Household.status == "active", Household.placement == "approximate"))
+    assert admin["households_approximate"] == approximate
+
+
+def test_data_quality_refuses_what_the_caller_may_not_see(client, as_user, session):
+    mine = dong_of(session, "dong01")
+    other = session.scalar(select(Dong.id).where(Dong.id != mine).limit(1))
+    r = client.get("/api/v1/stats/quality", headers=as_user("dong01"), params={"dong_id": other})
+    assert r.status_code == 404 and r.content == b"", "another dong looks like no dong at all"
+    r = client.get("/api/v1/stats/quality", headers=as_user("tongjang01"))
+    assert r.status_code == 403 and HANGUL.search(r.json()["detail"])
+    for params in ({"placement": "somewhere"}, {"dong_id": "1;2"}):
+        path = "/api/v1/households" if "placement" in params else "/api/v1/facilities"
+        r = client.get(path, headers=as_user("admin"), params=params)
+        assert r.status_code == 422 and HANGUL.search(str(r.json()["detail"])), r.text

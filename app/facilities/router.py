@@ -49,9 +49,11 @@ def search_facilities(principal: CurrentUser, session: SessionDep, page: PageDep
                       need: str | None = Query(None, max_length=300, description="욕구 코드, 쉼표로 여러 개"),
                       accepting: bool | None = Query(None, description="지금 의뢰를 받는 기관만"),
                       near: str | None = Query(None, max_length=80, description="경도,위도 (WGS84)"),
-                      radius_m: float | None = Query(None, description="near에서의 반경 (미터, 최대 50,000)")):
-    """Search the directory by name part, category, need and distance; with `near`, nearest first."""
-    f = service.build_filter(q, category, need, accepting, near, radius_m)
+                      radius_m: float | None = Query(None, description="near에서의 반경 (미터, 최대 50,000)"),
+                      unconfirmed: bool | None = Query(None, description="true: 의뢰 가능 여부 확인이 오래된 기관만"),
+                      dong_id: str | None = Query(None, max_length=200, description="동 id, 쉼표로 여러 개")):
+    """Search the directory by name part, category, need, dong and distance; with `near`, nearest first."""
+    f = service.build_filter(q, category, need, accepting, near, radius_m, unconfirmed, dong_id)
     return service.search(session, f, page.limit, page.offset)
 
 

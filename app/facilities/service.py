@@ -2,9 +2,10 @@
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import ARRAY, String, case, cast, func, select, text
+from sqlalchemy import ARRAY, String, case, cast, func, or_, select, text
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from app.layers.geojson import feature_collection
 from app.policy.principal import Principal
 from app.policy.scope import household_scope
 from app.tracts.models import Dong
-from app.validation import lonlat_of, parse_codes, parse_lonlat_text
+from app.validation import lonlat_of, parse_codes, parse_ids, parse_lonlat_text
 from app.vocab import FACILITY_CATEGORIES, NEEDS
 
 MAX_RADIUS_M = 50_000  # 50 km: beyond any district; a "near" search wider than that is not a near search
@@ -41,6 +42,15 @@ class FacilityFilter:
     accepting: bool | None = None
     near: tuple[float, float] | None = None  # lon, lat
     radius_m: float | None = None
+    unconfirmed: bool | None = None  # true: referral capacity not confirmed within settings.referral_confirm_days
+    dong_ids: tuple[int, ...] = ()
+
+
+def referrals_unconfirmed(today: date):
+    """A facility taking referrals for some need whose capacity no one has confirmed within the limit."""
+    limit = today - timedelta(days=get_settings().referral_confirm_days)
+    return (func.cardinality(Facility.needs_served) > 0) & or_(Facility.referrals_confirmed_on.is_(None),
+                                                               Facility.referrals_confirmed_on < limit)
 
 
 SWAPPED = "경도와 위도가 뒤바뀐 것 같습니다. 순서는 경도(lon), 위도(lat)입니다."
@@ -74,7 +84,8 @@ def check_radius(radius_m: float | None) -> None:
 
 
 def build_filter(q: str | None, category: str | None, need: str | None, accepting: bool | None,
-                 near: str | None, radius_m: float | None) -> FacilityFilter:
+                 near: str | None, radius_m: float | None, unconfirmed: bool | None = None,
+                 dong_id: str | None = None) -> FacilityFilter:
     """Check and collect the search parameters (Korean 422s for bad ones)."""
     if q is not None and "\x00" in q:
         raise InvalidInput("q: NUL 문자는 쓸 수 없습니다")
@@ -85,7 +96,7 @@ def build_filter(q: str | None, category: str | None, need: str | None, acceptin
     return FacilityFilter(q=(q or "").strip() or None,
                           categories=parse_codes(category, FACILITY_CATEGORIES, "기관 분류"),
                           needs=parse_codes(need, NEEDS, "욕구 코드"), accepting=accepting, near=point,
-                          radius_m=radius_m)
+                          radius_m=radius_m, unconfirmed=unconfirmed, dong_ids=parse_ids(dong_id, "dong_id"))
 
 
 def _point(lon: float, lat: float):
@@ -112,6 +123,11 @@ def _conditions(f: FacilityFilter, with_radius: bool = True) -> list:
         conds.append(Facility.needs_served.op("&&")(cast(pg_array(list(f.needs)), ARRAY(String(30)))))
     if f.accepting is not None:
         conds.append(Facility.accepting_referrals.is_(f.accepting))
+    if f.unconfirmed is not None:
+        stale = referrals_unconfirmed(get_settings().today())
+        conds.append(stale if f.unconfirmed else ~stale)
+    if f.dong_ids:
+        conds.append(Facility.dong_id.in_(f.dong_ids))
     if with_radius and f.near is not None and f.radius_m is not None:
         conds.append(func.ST_DWithin(GEOG, _point(*f.near), f.radius_m))
     return conds

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 from app.risk.levels import URGENCY
+from app.vocab import PLACEMENTS
 
 # The words a short search matches the start of: the name and the address (the same text as migration 0007).
 # Written as PostgreSQL prints it back, so Alembic sees the model and the migration as equal.
@@ -39,6 +40,7 @@ class Household(Base):
         CheckConstraint("risk_level IN ('high','medium','low','unvisited')", name="risk_level"),
         CheckConstraint("status IN ('active','closed')", name="status"),
         CheckConstraint("members >= 1 AND members <= 50", name="members"),
+        CheckConstraint(f"placement IN ({', '.join(repr(p) for p in PLACEMENTS)})", name="placement"),
         Index("ix_households_dong_risk", "dong_id", "risk_level"),
         # GIN indexes update in place (fastupdate off): a pending list of fresh rows is scanned by every search
         # until VACUUM, measured at 150,000 households as 300 ms on a one-syllable search.
@@ -69,6 +71,7 @@ class Household(Base):
     rrn_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     rrn_lookup_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     geom = mapped_column(Geometry("POINT", srid=4326, spatial_index=True), nullable=False)
+    placement: Mapped[str] = mapped_column(String(12), default="manual", server_default="manual")
 
     risk_level: Mapped[str] = mapped_column(String(10), default="unvisited", index=True)
     urgency: Mapped[int] = mapped_column(SmallInteger, Computed(URGENCY_SQL, persisted=True))  # 0 = most urgent

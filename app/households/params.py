@@ -7,18 +7,21 @@ from app.deps import BBoxDep, OptionalRecordId
 from app.errors import InvalidInput
 from app.households.service import SORTS, HouseholdFilter, parse_risk
 from app.validation import parse_codes
-from app.vocab import NEEDS
+from app.vocab import NEEDS, PLACEMENTS
 
 RiskParam = Annotated[str | None, Query(max_length=60, description="high,medium,low,unvisited")]
 NeedParam = Annotated[str | None, Query(max_length=300, description="욕구 코드, 쉼표로 구분")]
+PlacementParam = Annotated[str | None, Query(max_length=60, description="위치 결정 방식 (approximate: 위치 대략)")]
 Sort = Literal[SORTS]  # type: ignore[valid-type]
 
 
 def area_filter(dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = None, risk: RiskParam = None,
-                need: NeedParam = None, overdue: bool | None = None) -> HouseholdFilter:
-    """Area, risk, needs and overdue: what map tiles filter by (active households only)."""
+                need: NeedParam = None, overdue: bool | None = None,
+                placement: PlacementParam = None) -> HouseholdFilter:
+    """Area, risk, needs, overdue and placement: what map tiles filter by (active households only)."""
     return HouseholdFilter(dong_id=dong_id, tract_id=tract_id, risk=parse_risk(risk),
-                           need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue)
+                           need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue,
+                           placement=parse_codes(placement, PLACEMENTS, "위치 결정 방식"))
 
 
 def layer_filter(base: Annotated[HouseholdFilter, Depends(area_filter)], bbox: BBoxDep) -> HouseholdFilter:

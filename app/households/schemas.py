@@ -109,6 +109,7 @@ class HouseholdRead(StrictInput):
     last_visit_at: datetime | None
     next_visit_due: date
     overdue: bool
+    placement: str = "manual"
     needs: list[str]
     status: str
     closed_reason: str | None

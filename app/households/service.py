@@ -42,6 +42,7 @@ class HouseholdFilter:
     risk: tuple[str, ...] = ()
     need: tuple[str, ...] = ()
     overdue: bool | None = None
+    placement: tuple[str, ...] = ()  # how the point was placed (PLACEMENTS), e.g. ("approximate",)
     q: str | None = None
     status: str = "active"
     bbox: BBox | None = None
@@ -60,18 +61,19 @@ class AreaKey:
     risk: tuple[str, ...]
     need: tuple[str, ...]
     overdue: bool | None
+    placement: tuple[str, ...]
     today: date
 
     @classmethod
     def of(cls, principal: Principal, f: HouseholdFilter) -> "AreaKey":
         return cls(principal.role, principal.dong_ids, principal.facility_id, f.dong_id, f.tract_id, f.risk, f.need,
-                   f.overdue, get_settings().today())
+                   f.overdue, f.placement, get_settings().today())
 
     def conditions(self) -> list:
         scope = Principal(user_id=0, username="", role=self.role, dong_ids=self.dong_ids,
                           facility_id=self.facility_id)
         f = HouseholdFilter(dong_id=self.dong_id, tract_id=self.tract_id, risk=self.risk, need=self.need,
-                            overdue=self.overdue)
+                            overdue=self.overdue, placement=self.placement)
         return filter_conditions(scope, f, self.today)
 
 
@@ -94,6 +96,8 @@ def filter_conditions(principal: Principal, f: HouseholdFilter, today: date | No
         conds.append(Household.next_visit_due < today)
     elif f.overdue is False:
         conds.append(Household.next_visit_due >= today)
+    if f.placement:
+        conds.append(Household.placement.in_(f.placement))
     if f.q:
         conds.append(text_match(f.q))
     if f.bbox is not None:
@@ -164,6 +168,7 @@ def to_read(row, principal: Principal, reveal: bool = False) -> dict:
         "last_visit_at": h.last_visit_at,
         "next_visit_due": h.next_visit_due,
         "overdue": h.next_visit_due < today,
+        "placement": h.placement,
         "needs": list(h.open_needs or []),
         "status": h.status,
         "closed_reason": h.closed_reason,
@@ -235,17 +240,19 @@ def require_staff(principal: Principal) -> None:
 
 
 def create(session: Session, principal: Principal, data: HouseholdCreate, resource: str,
-           source_report_id: int | None = None) -> dict:
-    """Register a household (white, unvisited, due from today) at a point inside the caller's area."""
+           source_report_id: int | None = None, placement: str = "manual") -> dict:
+    """Register a household (white, unvisited, due from today) at a point inside the caller's area;
+    `placement` says how that point was found (PLACEMENTS)."""
     require_staff(principal)
     lon, lat = lonlat_of(data)
-    placement = _place(session, principal, lon, lat)
+    where = _place(session, principal, lon, lat)
     today = get_settings().today()
     ciphertext, lookup = rrn.protect(data.rrn) if data.rrn else (None, None)
     household = Household(
-        dong_id=placement.dong_id, tract_id=placement.tract_id, head_name=data.head_name, address=data.address,
+        dong_id=where.dong_id, tract_id=where.tract_id, head_name=data.head_name, address=data.address,
         registered_address=data.registered_address, members=data.members, phone=data.phone, notes=data.notes,
-        geom=places.point_wkt(lon, lat), risk_level="unvisited", next_visit_due=today, registered_on=today,
+        geom=places.point_wkt(lon, lat), placement=placement, risk_level="unvisited", next_visit_due=today,
+        registered_on=today,
         open_needs=[], status="active", created_by=principal.user_id, source_report_id=source_report_id,
         rrn_ciphertext=ciphertext, rrn_lookup_hash=lookup,
     )

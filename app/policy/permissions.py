@@ -132,6 +132,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/households/{household_id}/services/{link_id}"): "services.update",
     ("GET", "/api/v1/referrals"): "referrals.list",
     ("GET", "/api/v1/stats"): "stats.read",
+    ("GET", "/api/v1/stats/quality"): "stats.read",
     ("POST", "/api/v1/reports"): "reports.create",
     ("GET", "/api/v1/reports"): "reports.list",
     ("GET", "/api/v1/reports/{report_id}"): "reports.read",

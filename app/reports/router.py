@@ -116,11 +116,12 @@ def list_reports(request: Request, principal: CurrentUser, session: SessionDep,
                  status: str | None = Query(None, max_length=80, description="new,reviewing,..."),
                  dong_id: OptionalRecordId = None,
                  unplaced: bool | None = Query(None, description="true: 위치 확인 필요만"),
+                 waiting: bool | None = Query(None, description="true: 처리 기한(접수 후 14일)이 지난 미처리 신고만"),
                  channel: str | None = Query(None, pattern="^(web|api|kakao|open311)$"),
                  household_id: OptionalRecordId = None):
     """The triage queue (staff, by dong) or the caller's own reports (통장, partner)."""
     f = service.ReportFilter(statuses=_statuses(status), dong_id=dong_id, unplaced=unplaced, channel=channel,
-                             household_id=household_id)
+                             household_id=household_id, waiting=waiting)
     return service.list_(session, principal, f, page.limit, page.offset, _resource(request))
 
 

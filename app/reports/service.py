@@ -1,6 +1,6 @@
 """Reports: the scoped reads of the queue, duplicate suggestions and the channels' look-ups (intake is intake.py)."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 from geoalchemy2 import functions as gf
 from sqlalchemy import and_, false, func, null, or_, select, true
@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.access import service as access
 from app.auth.models import User, UserDong
+from app.config import get_settings
 from app.errors import NotFound
 from app.households.models import Household
 from app.policy.principal import Principal
@@ -161,6 +162,14 @@ class ReportFilter:
     unplaced: bool | None = None
     channel: str | None = None
     household_id: int | None = None
+    waiting: bool | None = None  # true: open reports older than settings.report_waiting_days
+
+
+def waiting_condition(today):
+    """An open report received before the waiting limit (settings.report_waiting_days) ago."""
+    tz = get_settings().tz
+    since = datetime.combine(today - timedelta(days=get_settings().report_waiting_days), time.min, tz)
+    return Report.status.in_(OPEN_REPORT_STATUSES) & (Report.created_at < since)
 
 
 def list_(session: Session, principal: Principal, f: ReportFilter, limit: int, offset: int,
@@ -181,6 +190,10 @@ def list_(session: Session, principal: Principal, f: ReportFilter, limit: int, o
         conds.append(Report.channel == f.channel)
     if f.household_id is not None:
         conds.append(Report.household_id == f.household_id)
+    if f.waiting is True:
+        conds.append(waiting_condition(get_settings().today()))
+    elif f.waiting is False:
+        conds.append(~waiting_condition(get_settings().today()))
     total = session.execute(select(func.count()).select_from(Report).where(*conds)).scalar_one()
     rows = session.execute(read_query().where(*conds).order_by(Report.created_at.desc(), Report.id.desc())
                            .limit(limit).offset(offset)).all()

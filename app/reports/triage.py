@@ -144,6 +144,14 @@ def _household_payload(session: Session, principal: Principal, report: Report, d
                            + "; ".join(korean_validation_message(e) for e in exc.errors())) from None
 
 
+def _placement(report: Report, data: ReportConvert) -> str:
+    """Staff's own point, else the report's phone location, else its geocode: a neighbour's address or a place
+    name nearby, so only approximate."""
+    if data.lon is not None:
+        return "manual"
+    return "report" if report.location_source == "point" else "approximate"
+
+
 def convert(session: Session, principal: Principal, report_id: int, data: ReportConvert, version: int | None,
             resource: str) -> dict:
     """Register the household a report describes (white, unvisited) and link both ways, in one transaction."""
@@ -151,7 +159,8 @@ def convert(session: Session, principal: Principal, report_id: int, data: Report
     report = _locked(session, principal, report_id)
     _check_open(report, data.version or version)
     payload = _household_payload(session, principal, report, data)
-    household = households.create(session, principal, payload, resource, source_report_id=report.id)
+    household = households.create(session, principal, payload, resource, source_report_id=report.id,
+                                  placement=_placement(report, data))
     report.household_id = household["id"]
     _change(session, principal, report, "converted", "가구 등록")
     return household

@@ -50,6 +50,19 @@ class Intake(BaseModel):
     visited: int
 
 
+class Quality(BaseModel):
+    """Counts that need checking now, each the size of the filtered list it opens."""
+
+    households_approximate: int  # placement = approximate: check the point on site
+    overdue: int  # active households past their visit cycle
+    reports_waiting: int  # open reports received more than report_waiting_days ago
+    reports_unplaced: int  # open reports no point or address placed (no dong yet)
+    facilities_unconfirmed: int  # referral capacity not confirmed for referral_confirm_days
+    report_waiting_days: int
+    referral_confirm_days: int
+    as_of: date
+
+
 class StatsRead(BaseModel):
     households_total: int
     households_visited: int
@@ -70,3 +83,4 @@ class StatsRead(BaseModel):
     needs_top: list[NeedCount] = []
     service_links_by: list[ServiceLinkCount] = []
     intake: Intake | None = None
+    quality: Quality | None = None

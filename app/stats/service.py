@@ -7,14 +7,16 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.errors import Forbidden, InvalidInput
 from app.facilities.models import Facility
+from app.facilities.service import referrals_unconfirmed
 from app.households.models import Household
 from app.policy.principal import Principal
 from app.policy.scope import household_scope
 from app.reports.models import Report
+from app.reports.service import report_scope, waiting_condition
 from app.tracts import service as places
 from app.tracts.models import Dong
 from app.visits.models import ServiceLink, Visit, VisitNeed, VisitVisitor
-from app.vocab import NEEDS
+from app.vocab import NEEDS, OPEN_REPORT_STATUSES
 
 # Outside this span a date is a typo, and 9999-12-31 + 1 day would overflow Python's date.
 FIRST_DAY = date(2000, 1, 1)
@@ -89,13 +91,43 @@ def stats(session: Session, principal: Principal, dong_id: int | None, date_from
     total, high, medium, low, unvisited, overdue = caseload
     visits_total, visited, participations, needs_surveys, service_links, facilities = work
     breakdowns = Breakdowns(session, principal, area, visits, date_from, date_to, today)
-    return {**breakdowns.all(dong_id, interval),
+    return {**breakdowns.all(dong_id, interval), "quality": quality(session, principal, dong_id, overdue),
         "households_total": total, "households_visited": visited, "visits_total": visits_total,
         "risk": {"high": high, "medium": medium, "low": low, "unvisited": unvisited},
         "visitor_participations": participations, "needs_surveys": needs_surveys,
         "service_links": service_links, "facilities": facilities, "overdue": overdue,
         "dong_id": dong_id, "period_from": date_from, "period_to": date_to, "as_of": today,
     }
+
+
+def quality(session: Session, principal: Principal, dong_id: int | None, overdue: int | None = None) -> dict:
+    """What needs checking now in the caller's area (not the period's): points placed only approximately,
+    households past their visit cycle, reports untriaged too long or with no place, facilities whose referral
+    capacity is unconfirmed. Each count is what the filtered list it opens shows."""
+    if not principal.is_staff:
+        raise Forbidden("통계는 담당 공무원만 볼 수 있습니다.")
+    if dong_id is not None:
+        places.ensure_dong_visible(session, principal, dong_id)
+    settings = get_settings()
+    today = settings.today()
+    active = [household_scope(principal), Household.status == "active"]
+    if dong_id is not None:
+        active.append(Household.dong_id == dong_id)
+    reports = [report_scope(principal), Report.status.in_(OPEN_REPORT_STATUSES)]
+    if dong_id is not None:
+        reports.append(Report.dong_id == dong_id)
+    approximate, late = session.execute(select(
+        func.count().filter(Household.placement == "approximate"),
+        func.count().filter(Household.next_visit_due < today)).where(*active)).one()
+    waiting, unplaced = session.execute(select(
+        func.count().filter(waiting_condition(today)), func.count().filter(Report.dong_id.is_(None)))
+        .where(*reports)).one()
+    facilities = session.execute(select(func.count()).select_from(Facility).where(
+        _facility_area(principal, dong_id), referrals_unconfirmed(today))).scalar_one()
+    return {"households_approximate": approximate, "overdue": late if overdue is None else overdue,
+            "reports_waiting": waiting, "reports_unplaced": unplaced,
+            "facilities_unconfirmed": facilities, "report_waiting_days": settings.report_waiting_days,
+            "referral_confirm_days": settings.referral_confirm_days, "as_of": today}
 
 
 class Breakdowns:
