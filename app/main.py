@@ -100,7 +100,9 @@ def _mount_ui(app: FastAPI) -> None:
     index = MAP_UI / "index.html"
 
     @app.get("/", include_in_schema=False)
+    @app.get("/stats", include_in_schema=False)
     def map_page():
+        """The map and, at /stats, its statistics view: one page, so the in-memory sign-in carries between them."""
         return FileResponse(index) if index.exists() else JSONResponse({"detail": "map_ui가 없습니다."}, 404)
 
     report_page = MAP_UI / "report.html"

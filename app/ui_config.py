@@ -1,6 +1,7 @@
 """What the screens need from the server: this deployment's base-map tiles, and the product's vocabulary
 (codes, Korean labels and colours) from its one source, app/vocab.py and app/risk/levels.py."""
 import json
+from datetime import date
 from functools import lru_cache
 
 from fastapi import APIRouter, Response
@@ -18,13 +19,15 @@ public_router = APIRouter(tags=["ui"])
 class UiConfigRead(BaseModel):
     tile_url: str | None
     tile_attribution: str
+    today: date  # the deployment's calendar day, for the screens' period choices (이번 달, 최근 3개월)
 
 
 @router.get("/ui-config", response_model=UiConfigRead)
 def ui_config(principal: CurrentUser) -> UiConfigRead:
-    """The base-map tile URL template (null: offline map of dong outlines only) and its attribution."""
+    """The base-map tile URL template (null: offline map of dong outlines only), its attribution, and today."""
     settings = get_settings()
-    return UiConfigRead(tile_url=settings.tile_url or None, tile_attribution=settings.tile_attribution)
+    return UiConfigRead(tile_url=settings.tile_url or None, tile_attribution=settings.tile_attribution,
+                        today=settings.today())
 
 
 def vocabulary() -> dict:

@@ -230,7 +230,7 @@ def load_facilities(session: Session, district_code: str, today: date) -> int:
             "address": plan.address, "phone": plan.phone, "hours": plan.hours, "description": plan.description,
             "needs_served": plan.needs_served,
             "accepting_referrals": plan.name == FOOD_BANK_NAME or rng.random() < 0.9,
-            "referrals_confirmed_on": today - timedelta(days=rng.randint(0, 120)), "dong_id": dong_id,
+            "referrals_confirmed_on": today - timedelta(days=rng.randint(0, 100)), "dong_id": dong_id,
             "geom": from_shape(plan.point, srid=4326), "location_quality": plan.location_quality,
             "source": plan.source, "is_synthetic": plan.is_synthetic, "version": 1,
         })

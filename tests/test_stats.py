@@ -187,7 +187,8 @@ def test_each_data_quality_count_is_the_list_it_opens(client, as_user, session):
     lon, lat = session.execute(select(func.ST_X(Household.geom), func.ST_Y(Household.geom))
                                .where(Household.id == near.id)).one()
     made = []
-    for description in ("오래 기다린 신고: 할머니 혼자 사시는데 연락이 안 됩니다", "오늘 들어온 신고: 가스가 끊겼다고 합니다"):
+    for description in ("오래 기다린 신고: 할머니 혼자 사시는데 연락이 안 됩니다",
+                        "오늘 들어온 신고: 가스가 끊겼다고 합니다"):
         r = client.post("/api/v1/reports", headers=as_user("tongjang01"),
                         json={"description": description, "lon": lon, "lat": lat})
         assert r.status_code == 201, r.text
@@ -204,7 +205,7 @@ def test_each_data_quality_count_is_the_list_it_opens(client, as_user, session):
         assert q.status_code == 200, q.text
         q = q.json()
 
-        def total(path, **params):
+        def total(path, headers=headers, **params):
             r = client.get(f"/api/v1/{path}", headers=headers, params={**params, "limit": 1})
             assert r.status_code == 200, r.text
             return r.json()["total"]

@@ -156,6 +156,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/token"): "로그인 (아이디·비밀번호)",
     ("GET", "/healthz"): "상태 확인",
     ("GET", "/"): "지도 화면 (데이터는 /api/v1에서 로그인 후)",
+    ("GET", "/stats"): "통계 화면 (지도 화면과 같은 페이지, 데이터는 /api/v1에서 로그인 후)",
     ("GET", "/report"): "신고 화면 (데이터는 /api/v1에서 로그인 후)",
     ("GET", "/vocab.js"): "화면의 코드·용어 목록 (개인정보 없음)",
     ("POST", "/integrations/kakao/skill"): "카카오 챗봇 웹훅 (설정의 키로 인증)",

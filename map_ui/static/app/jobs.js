@@ -4,7 +4,7 @@
 
 import { api, saveFile } from './api.js';
 import { h, replace } from './dom.js';
-import { NEEDS, OVERDUE_LABEL, RISK_LABELS, label } from './vocab.js';
+import { NEEDS, OVERDUE_LABEL, PLACEMENTS, RISK_LABELS, label } from './vocab.js';
 
 const OTHER = '__other__';
 const PRINT_PURPOSES = ['현장 방문', '통장 회의', '복지통장 순회 방문', '방문간호사 동행 방문'];
@@ -46,6 +46,7 @@ export function describeFilters(f) {
   if (f.risk.length) parts.push(f.risk.map((r) => RISK_LABELS[r] || r).join('·'));
   if (f.need.length) parts.push(`욕구: ${f.need.map((n) => label(NEEDS, n)).join('·')}`);
   if (f.overdue) parts.push(OVERDUE_LABEL);
+  if (f.placement && f.placement.length) parts.push(f.placement.map((p) => label(PLACEMENTS, p)).join('·'));
   return parts.join(', ');
 }
 
@@ -109,6 +110,7 @@ export class PrintDialog extends JobDialog {
   /** `place`: {dongId, dongName, tractId?, tractName?}; `filters`: the list's filters (applied if chosen). */
   open(place, filters) {
     const purpose = purposeField('출력 사유', PRINT_PURPOSES);
+    filters = { ...filters, placement: [] }; // a printout filters by level, needs and overdue only
     const narrowed = describeFilters(filters);
     const useFilters = h('input', { type: 'checkbox', name: 'filtered', checked: Boolean(narrowed) });
     const scope = place.tractId

@@ -1,7 +1,9 @@
-// The map legend: points per risk level and overdue, layer switches, facility symbols.
+// The map legend: points per risk level and overdue, layer switches, facility symbols, and for staff the
+// data-quality counts (점검 필요) that open their lists.
 
 import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
 import { formatCount, h, replace } from './dom.js';
+import { qualityButtons } from './quality.js';
 import { FACILITY_CATEGORIES, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, RISK_LEVELS } from './vocab.js';
 
 export class Legend {
@@ -34,6 +36,9 @@ export class Legend {
       h('label', {}, this.facilityToggle, ' 복지기관')));
     this.facilityLegend = h('div', { class: 'legend-facilities', hidden: true });
     box.append(this.facilityLegend);
+    this.quality = h('div', { class: 'legend-quality', hidden: true },
+      h('div', { class: 'legend-subtitle', text: '점검 필요' }), h('div', { class: 'quality-list compact' }));
+    box.append(this.quality);
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
     this.box = box;
@@ -60,6 +65,12 @@ export class Legend {
 
   showReports(on) {
     this.reportRow.hidden = !on;
+  }
+
+  /** The data-quality counts (GET /stats/quality) as buttons that open their lists; null hides them. */
+  setQuality(q, onPick) {
+    this.quality.hidden = !q;
+    replace(this.quality.lastChild, q ? qualityButtons(q, onPick, { compact: true }) : []);
   }
 
   /** The symbols of the facility categories present on the map. */

@@ -40,6 +40,7 @@ export class HouseholdList {
       tract: root.querySelector('#f-tract'),
       risks: root.querySelector('#f-risks'),
       overdue: root.querySelector('#f-overdue'),
+      approximate: root.querySelector('#f-approx'),
       needs: root.querySelector('#f-needs'),
       needsSummary: root.querySelector('#f-needs-summary'),
       reset: root.querySelector('#f-reset'),
@@ -77,7 +78,7 @@ export class HouseholdList {
       clearTimeout(timer);
       timer = setTimeout(() => this._changed(), 350);
     });
-    for (const input of [this.el.risks, this.el.overdue, this.el.needs, this.el.sort]) {
+    for (const input of [this.el.risks, this.el.overdue, this.el.approximate, this.el.needs, this.el.sort]) {
       input.addEventListener('change', () => this._changed());
     }
     this.el.dong.addEventListener('change', () => {
@@ -121,6 +122,7 @@ export class HouseholdList {
       risk: checked(this.el.risks, 'risk'),
       need: checked(this.el.needs, 'need'),
       overdue: this.el.overdue.checked,
+      placement: this.el.approximate.checked ? ['approximate'] : [],
       dong,
       tract: dong ? (Number(this.el.tract.value) || null) : null,
       sort: this.el.sort.value || 'risk',
@@ -133,6 +135,7 @@ export class HouseholdList {
     for (const input of this.el.risks.querySelectorAll('input')) input.checked = f.risk.includes(input.value);
     for (const input of this.el.needs.querySelectorAll('input')) input.checked = f.need.includes(input.value);
     this.el.overdue.checked = !!f.overdue;
+    this.el.approximate.checked = (f.placement || []).includes('approximate');
     this.el.dong.value = f.dong ? String(f.dong) : '';
     this.el.tract.value = f.tract ? String(f.tract) : '';
     this.el.sort.value = f.sort || 'risk';

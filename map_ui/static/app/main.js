@@ -1,5 +1,6 @@
 // Wiring of the page: sign-in, the map, the filter list and the household panel, kept in step with the URL;
-// for staff also the 신고 tab (the triage queue), its markers on the map and the report panel; for a partner
+// for staff also the 신고 tab (the triage queue), its markers on the map and the report panel, the data-quality
+// counts and the statistics view at /stats (the same page, so the in-memory sign-in carries over); for a partner
 // agency only its referral inbox (no map, nothing in the URL).
 
 import { ApiError, api, login, logout, setExpiredHandler, setOutageHandler } from './api.js';
@@ -10,8 +11,10 @@ import { HappyMap, TILE_THRESHOLD } from './map.js';
 import { HouseholdPanel } from './panel.js';
 import { ReportPanel } from './reportpanel.js';
 import { PartnerInbox } from './partner.js';
+import { FacilityCheckDialog } from './quality.js';
 import { ReportQueue, openReportCount } from './reports.js';
-import { emptyFilters, layerParams, listParams, parseHash, writeHash } from './state.js';
+import { emptyFilters, layerParams, listParams, parseHash, toHash, writeHash } from './state.js';
+import { StatsView } from './stats.js';
 import { ROLES } from './vocab.js';
 
 const WHOLE_DISTRICT = new Set(['admin', 'district_staff']);
@@ -34,6 +37,10 @@ let tractsReady = Promise.resolve(); // the tract counts, which say how many poi
 let layerController = 0;
 let tractsTimer = null;
 let tab = 'households';
+let mapStarted = false;
+let basics = null; // the deployment's settings and the dongs, asked for once per sign-in
+const STATS_PATH = '/stats';
+const MAP_TITLE = document.title;
 
 const hook = { ready: false, pointsDrawn: false, timings: {}, loads: 0 };
 window.__happymap = hook;
@@ -61,6 +68,8 @@ const reportPanel = new ReportPanel($('#report-panel'), {
 const inbox = new PartnerInbox($('#partner-view'));
 const printDialog = new PrintDialog();
 const exportDialog = new ExportDialog();
+const facilityCheck = new FacilityCheckDialog();
+const statsView = new StatsView($('#stats-view'), { onOpenList: (key, dongId) => openQualityList(key, dongId) });
 
 Object.assign(hook, {
   map: map.map,
@@ -79,6 +88,13 @@ Object.assign(hook, {
   openReportId: () => reportPanel.openId,
   role: () => (me ? me.role : null),
   tractBounds: (id) => map.tractBounds.get(id),
+  route: () => (onStatsPath() ? 'stats' : 'map'),
+  statsReady: () => statsView.ready,
+  statsLoads: () => statsView.loads,
+  stats: () => statsView.data,
+  chartNames: () => [...statsView.charts.keys()],
+  quality: () => lastQuality,
+  mapStarted: () => mapStarted,
 });
 
 function isMobile() {
@@ -113,6 +129,14 @@ function signOut(message) {
   queue.reset();
   inbox.reset();
   showPartnerView(false);
+  statsView.reset();
+  mapStarted = false;
+  basics = null;
+  lastQuality = null;
+  map.legend.setQuality(null);
+  $('#app-nav').hidden = true;
+  $('#stats-view').hidden = true;
+  $('.workspace').hidden = false;
   setTab('households');
   $('#sidebar-tabs').hidden = true;
   $('#list-tools').hidden = true;
@@ -190,7 +214,7 @@ $('#sidebar-tabs').addEventListener('keydown', (e) => {
 $('#pick-cancel').addEventListener('click', () => reportPanel.stopPicking());
 
 window.addEventListener('hashchange', () => {
-  if (!me || me.role === 'partner') return;
+  if (!me || me.role === 'partner' || (STAFF.has(me.role) && (!mapStarted || onStatsPath()))) return;
   state = parseHash(window.location.hash);
   list.write(state);
   refresh({ refit: true, tractsChanged: true });
@@ -223,11 +247,123 @@ async function startApp(t0) {
     await startPartner(t0);
     return;
   }
-  map.map.invalidateSize();
   if (me.role === 'tongjang') {
+    map.map.invalidateSize();
     await startOutlinesOnly(t0);
     return;
   }
+  basics = Promise.all([api.get('/ui-config').catch(() => null), api.get('/dongs')]);
+  $('#app-nav').hidden = !STAFF.has(me.role);
+  await showRoute(t0);
+}
+
+function onStatsPath() {
+  return window.location.pathname === STATS_PATH;
+}
+
+/** The map or, at /stats for staff, the statistics view; the map starts the first time it is shown. */
+async function showRoute(t0 = performance.now()) {
+  if (!me || me.role === 'partner' || me.role === 'tongjang') return;
+  const stats = onStatsPath() && STAFF.has(me.role);
+  $('.workspace').hidden = stats;
+  $('#list-toggle').hidden = stats;
+  $('#stats-view').hidden = !stats;
+  document.body.classList.toggle('view-stats', stats);
+  for (const [link, on] of [[$('#nav-map'), !stats], [$('#nav-stats'), stats]]) {
+    if (on) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  document.title = stats ? '행복-맵 · 통계' : MAP_TITLE;
+  if (stats) {
+    document.body.classList.remove('list-open', 'panel-open');
+    const [uiConfig, dongs] = await basics;
+    const whole = WHOLE_DISTRICT.has(me.role);
+    const mine = whole ? dongs.items : dongs.items.filter((d) => me.dong_ids.includes(d.id));
+    const today = (uiConfig && uiConfig.today) || new Date().toISOString().slice(0, 10);
+    await statsView.open(me, mine, today, whole);
+    hook.timings.loginToStatsMs = Math.round(performance.now() - t0);
+    hook.ready = true;
+    return;
+  }
+  if (!mapStarted) {
+    await startMap(t0);
+  } else {
+    map.map.invalidateSize();
+    loadQuality();
+  }
+}
+
+for (const link of [$('#nav-map'), $('#nav-stats')]) {
+  link.addEventListener('click', (e) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return; // a new tab signs in afresh
+    e.preventDefault();
+    const stats = link.id === 'nav-stats';
+    if (stats !== onStatsPath()) window.history.pushState(null, '', stats ? STATS_PATH : `/${toHash(state)}`);
+    showRoute();
+  });
+}
+window.addEventListener('popstate', () => {
+  if (!me) return;
+  if (!onStatsPath() && mapStarted) {
+    state = parseHash(window.location.hash);
+    list.write(state);
+    refresh({ refit: true, tractsChanged: true });
+  }
+  showRoute();
+});
+
+let lastQuality = null;
+
+/** The legend's 점검 필요 counts for the dong chosen in the filters (or the whole area). */
+async function loadQuality() {
+  if (!me || !STAFF.has(me.role)) return;
+  try {
+    lastQuality = await api.get('/stats/quality', { dong_id: state.dong });
+    map.legend.setQuality(lastQuality, (key) => openQualityList(key, state.dong));
+  } catch (err) {
+    if (err.status !== 401) map.legend.setQuality(null);
+  }
+}
+
+/** Open the list a data-quality count counts: households filtered, the report queue, or the facility check. */
+async function openQualityList(key, dongId) {
+  if (key === 'facilities_unconfirmed') {
+    const dongs = dongId ? [dongId] : WHOLE_DISTRICT.has(me.role) ? [] : me.dong_ids;
+    const q = lastQuality || statsView.data?.quality;
+    facilityCheck.open(dongs, q ? q.referral_confirm_days : 90, {
+      onClose: () => (onStatsPath() ? statsView.load() : loadQuality()),
+    });
+    return;
+  }
+  const filters = { ...emptyFilters(), dong: dongId || null };
+  if (key === 'households_approximate') filters.placement = ['approximate'];
+  if (key === 'overdue') filters.overdue = true;
+  if (onStatsPath()) window.history.pushState(null, '', `/${toHash(filters)}`);
+  if (!mapStarted) {
+    await showRoute();
+  } else {
+    await showRoute();
+    if (key === 'households_approximate' || key === 'overdue') {
+      state = filters;
+      writeHash(state);
+      await loadTractOptions();
+      list.write(state);
+      await refresh({ refit: true });
+    }
+  }
+  if (key === 'reports_waiting' || key === 'reports_unplaced') {
+    queue.showOnly(key === 'reports_waiting' ? { waiting: true, dongId } : { unplaced: true });
+    setTab('reports');
+  } else {
+    setTab('households');
+    if (isMobile()) document.body.classList.add('list-open');
+  }
+}
+
+/** The map view: outlines, points, list and queue for the filters in the URL. */
+async function startMap(t0) {
+  mapStarted = true;
+  map.map.invalidateSize();
   state = parseHash(window.location.hash);
   const whole = WHOLE_DISTRICT.has(me.role);
   if (state.dong && !whole && !me.dong_ids.includes(state.dong)) state.dong = null;
@@ -239,11 +375,7 @@ async function startApp(t0) {
   // Everything is requested at once; the points are drawn once the outlines have set the view.
   const tractsLoaded = loadTracts();
   tractsReady = tractsLoaded;
-  const placed = Promise.all([
-    api.get('/ui-config').catch(() => null),
-    api.get('/dongs'),
-    api.get('/layers/dongs'),
-  ]).then(async ([uiConfig, dongs, dongLayer]) => {
+  const placed = Promise.all([basics, api.get('/layers/dongs')]).then(async ([[uiConfig, dongs], dongLayer]) => {
     map.setTiles(uiConfig && uiConfig.tile_url, uiConfig && uiConfig.tile_attribution);
     map.setDongs(dongLayer);
     const mine = whole ? dongs.items : dongs.items.filter((d) => me.dong_ids.includes(d.id));
@@ -262,6 +394,7 @@ async function startApp(t0) {
   hook.pointsDrawn = true;
   hook.ready = true;
   updateListTools();
+  if (staff) loadQuality();
   console.info(`행복-맵: 로그인부터 가구 ${count}개 표시까지 ${hook.timings.loginToPointsMs}ms`);
   if (state.h) selectHousehold(state.h, { fly: true });
 }
@@ -368,7 +501,10 @@ async function loadList() {
 }
 
 async function refresh({ refit = false, tractsChanged = false } = {}) {
-  if (tractsChanged) await loadTractOptions();
+  if (tractsChanged) {
+    loadQuality();
+    await loadTractOptions();
+  }
   if (refit) fit();
   await Promise.all([loadLayer(), loadList()]);
   updateListTools();

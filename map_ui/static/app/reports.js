@@ -10,6 +10,7 @@ import {
 export const REPORT_PAGE_SIZE = 50;
 const OPEN = OPEN_REPORT_STATUSES.join(',');
 const UNPLACED = 'unplaced';
+const WAITING = 'waiting'; // open reports past the waiting limit (GET /reports?waiting=true)
 
 /** Where a report is: its dong and tract, "위치 확인 필요", or a dong without a point on the map. */
 export function placement(r) {
@@ -73,6 +74,7 @@ export class ReportQueue {
     this.el = {
       status: h('select', { id: 'r-status', name: 'report-status' },
         h('option', { value: OPEN, text: '접수·검토중' }),
+        h('option', { value: WAITING, text: '처리 기한 지남 (14일)' }),
         Object.entries(REPORT_STATUSES).map(([code, text]) => h('option', { value: code, text })),
         h('option', { value: '', text: '전체 상태' })),
       dong: h('select', { id: 'r-dong', name: 'report-dong' }),
@@ -113,10 +115,18 @@ export class ReportQueue {
       h('option', { value: UNPLACED, text: NEEDS_LOCATION }));
   }
 
+  /** Set the filters to one data-quality list (the caller opens the tab, which loads it). */
+  showOnly({ waiting = false, unplaced = false, dongId = null } = {}) {
+    this.page = 0;
+    this.el.status.value = waiting ? WAITING : OPEN;
+    this.el.dong.value = unplaced ? UNPLACED : dongId ? String(dongId) : '';
+  }
+
   /** Query parameters of GET /reports for the form's filters. */
   params() {
     const p = { limit: REPORT_PAGE_SIZE, offset: this.page * REPORT_PAGE_SIZE };
-    if (this.el.status.value) p.status = this.el.status.value;
+    if (this.el.status.value === WAITING) p.waiting = 'true';
+    else if (this.el.status.value) p.status = this.el.status.value;
     const dong = this.el.dong.value;
     if (dong === UNPLACED) p.unplaced = 'true';
     else if (dong) p.dong_id = dong;

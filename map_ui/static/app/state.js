@@ -1,13 +1,13 @@
 // The view's filters, kept in the URL hash so a colleague can open the same view.
 // Only codes, ids, the sort, the page and the typed search term go in the URL: never data fetched from the API.
 
-import { NEEDS, RISK_LEVELS, SORTS } from './vocab.js';
+import { NEEDS, PLACEMENTS, RISK_LEVELS, SORTS } from './vocab.js';
 
 export const PAGE_SIZE = 50;
 
 /** A fresh, unfiltered view. */
 export function emptyFilters() {
-  return { risk: [], need: [], overdue: false, dong: null, tract: null, q: '', sort: 'risk', page: 0, h: null };
+  return { risk: [], need: [], overdue: false, placement: [], dong: null, tract: null, q: '', sort: 'risk', page: 0, h: null };
 }
 
 function positiveInt(text) {
@@ -27,6 +27,7 @@ export function parseHash(hash) {
   f.risk = codes(usp.get('risk'), RISK_LEVELS);
   f.need = codes(usp.get('need'), Object.keys(NEEDS));
   f.overdue = usp.get('overdue') === '1';
+  f.placement = codes(usp.get('placement'), Object.keys(PLACEMENTS));
   f.dong = positiveInt(usp.get('dong'));
   f.tract = positiveInt(usp.get('tract'));
   f.q = (usp.get('q') || '').slice(0, 100);
@@ -42,6 +43,7 @@ export function toHash(f) {
   if (f.risk.length) usp.set('risk', f.risk.join(','));
   if (f.need.length) usp.set('need', f.need.join(','));
   if (f.overdue) usp.set('overdue', '1');
+  if (f.placement && f.placement.length) usp.set('placement', f.placement.join(','));
   if (f.dong) usp.set('dong', String(f.dong));
   if (f.tract) usp.set('tract', String(f.tract));
   if (f.q) usp.set('q', f.q);
@@ -63,12 +65,15 @@ export function writeHash(f) {
 /** Query parameters of GET /households for some filters. */
 export function listParams(f) {
   return {
-    risk: f.risk, need: f.need, overdue: f.overdue ? 'true' : null, dong_id: f.dong, tract_id: f.tract,
-    q: f.q.trim() || null, sort: f.sort, limit: PAGE_SIZE, offset: f.page * PAGE_SIZE,
+    risk: f.risk, need: f.need, overdue: f.overdue ? 'true' : null, placement: f.placement, dong_id: f.dong,
+    tract_id: f.tract, q: f.q.trim() || null, sort: f.sort, limit: PAGE_SIZE, offset: f.page * PAGE_SIZE,
   };
 }
 
 /** Query parameters of GET /layers/households (the layer has no free-text search). */
 export function layerParams(f) {
-  return { risk: f.risk, need: f.need, overdue: f.overdue ? 'true' : null, dong_id: f.dong, tract_id: f.tract };
+  return {
+    risk: f.risk, need: f.need, overdue: f.overdue ? 'true' : null, placement: f.placement, dong_id: f.dong,
+    tract_id: f.tract,
+  };
 }
