@@ -177,4 +177,4 @@ def test_large_layers_are_compressed(client, as_user):
 
 def test_ui_config_has_no_tiles_by_default(client, as_user):
     body = client.get("/api/v1/ui-config", headers=as_user("dong01")).json()
-    assert body == {"tile_url": None, "tile_attribution": ""}
+    assert body == {"tile_url": None, "tile_attribution": "", "today": str(get_settings().today())}
