@@ -73,6 +73,7 @@ class UserRead(BaseModel):
     role: str
     district_id: int | None
     facility_id: int | None
+    facility_name: str | None = None
     dong_ids: list[int]
     tract_ids: list[int]
     is_active: bool

@@ -44,14 +44,17 @@ def _read(session: Session, where) -> list[dict]:
     tracts = func.array(select(UserTract.tract_id).where(UserTract.user_id == User.id)
                         .order_by(UserTract.tract_id).scalar_subquery())
     now = get_settings().now()
-    rows = session.execute(select(User, dongs, tracts).where(where).order_by(User.username)).all()
+    rows = session.execute(select(User, dongs, tracts, Facility.name)
+                           .outerjoin(Facility, Facility.id == User.facility_id)
+                           .where(where).order_by(User.username)).all()
     return [{"id": u.id, "username": u.username, "display_name": u.display_name, "role": u.role,
-             "district_id": u.district_id, "facility_id": u.facility_id, "dong_ids": list(d or ()),
+             "district_id": u.district_id, "facility_id": u.facility_id, "facility_name": facility,
+             "dong_ids": list(d or ()),
              "tract_ids": list(t or ()), "is_active": u.is_active,
              "locked": bool(u.locked_until and u.locked_until > now),
              "locked_until": u.locked_until if u.locked_until and u.locked_until > now else None,
              "failed_logins": u.failed_logins, "created_at": u.created_at, "version": u.version}
-            for u, d, t in rows]
+            for u, d, t, facility in rows]
 
 
 def list_(session: Session, principal: Principal, *, q: str | None, role: str | None, limit: int,
