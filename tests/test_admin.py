@@ -230,3 +230,14 @@ def test_access_review_is_read_from_the_records_and_itself_recorded(client, as_u
     empty = client.get("/api/v1/admin/access-review", headers=admin,
                        params={"month": f"{today - timedelta(days=3650):%Y-%m}"}).json()
     assert empty["total"] == 0 and empty["top_accessors"] == []
+
+
+def test_accounts_made_on_the_command_line_belong_to_the_district(client, as_user, session):
+    from app.auth import service as auth
+
+    user = auth.create_user(session, username="cli.made", password=NEW_PASSWORD, role="district_staff")
+    session.commit()
+    district = session.scalar(select(User.district_id).where(User.username == "district"))
+    assert user.district_id == district and user.version == 1
+    listed = client.get("/api/v1/admin/users", headers=as_user("district"), params={"q": "cli.made"}).json()
+    assert [u["username"] for u in listed["items"]] == ["cli.made"]

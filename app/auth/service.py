@@ -12,7 +12,7 @@ from app.auth.security import hash_password, new_token, token_digest, verify_pas
 from app.config import get_settings
 from app.errors import InvalidInput, Unauthorized
 from app.policy.principal import Principal
-from app.tracts.models import Dong, Tract
+from app.tracts.models import District, Dong, Tract
 from app.vocab import ROLES
 
 LOGIN_FAILED = "아이디 또는 비밀번호가 올바르지 않거나 계정이 잠겼습니다."
@@ -130,6 +130,8 @@ def create_user(session: Session, *, username: str, password: str, role: str, do
     check_password_policy(username, password)
     if session.execute(select(User.id).where(User.username == username)).scalar() is not None:
         raise InvalidInput("이미 있는 아이디입니다.")
+    if district_id is None:  # the district of its area, else the deployment's one district
+        district_id = _district_of(session, list(dong_ids), list(tract_ids))
     user = User(username=username, password_hash=hash_password(password), role=role, facility_id=facility_id,
                 display_name=display_name, district_id=district_id, version=1)
     session.add(user)
@@ -141,6 +143,15 @@ def create_user(session: Session, *, username: str, password: str, role: str, do
     session.add(PermissionEvent(user_id=user.id, action="create", actor=actor,
                                 detail=f"role={role} dongs={sorted(dong_ids)} tracts={sorted(tract_ids)}"))
     return user
+
+
+def _district_of(session: Session, dong_ids: list[int], tract_ids: list[int]) -> int | None:
+    if tract_ids:
+        dong_ids = [*dong_ids, *session.scalars(select(Tract.dong_id).where(Tract.id.in_(tract_ids)))]
+    if dong_ids:
+        return session.scalar(select(Dong.district_id).where(Dong.id.in_(dong_ids)).limit(1))
+    codes = get_settings().deployment_district_codes
+    return session.scalar(select(District.id).where(District.code == codes[0])) if len(codes) == 1 else None
 
 
 def _user(session: Session, username: str) -> User:
