@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES
 
+from app.admin.router import router as admin_router
 from app.apidocs import install_docs
 from app.auth.router import router as auth_router
 from app.config import get_settings
@@ -37,7 +38,7 @@ from app.ui_config import router as ui_config_router
 from app.visits.router import router as visits_router
 
 API_ROUTERS = (auth_router, tracts_router, households_router, visits_router, facilities_router, reports_router,
-               stats_router, exports_router, printing_router, ui_config_router, tiles_router)
+               stats_router, exports_router, printing_router, ui_config_router, tiles_router, admin_router)
 PUBLIC_INTEGRATIONS = (kakao_router, open311_router)  # authenticated by their own keys, not by a user
 PUBLIC_ROUTERS = (vocabulary_router,)  # no personal data
 
@@ -113,6 +114,15 @@ def _mount_ui(app: FastAPI) -> None:
         if report_page.exists():
             return FileResponse(report_page)
         return JSONResponse({"detail": "신고 화면이 없습니다."}, 404)
+
+    admin_page = MAP_UI / "admin.html"
+
+    @app.get("/admin", include_in_schema=False)
+    def administration():
+        """Accounts, permission history and the access-record review (admins and district staff)."""
+        if admin_page.exists():
+            return FileResponse(admin_page)
+        return JSONResponse({"detail": "관리 화면이 없습니다."}, 404)
 
 
 app = create_app()

@@ -55,6 +55,8 @@ def vocabulary() -> dict:
         "OPEN_REPORT_STATUSES": list(vocab.OPEN_REPORT_STATUSES),
         "REPORT_CHANNELS": vocab.REPORT_CHANNELS,
         "NEEDS_LOCATION": vocab.NEEDS_LOCATION,
+        "ACCESS_ACTIONS": vocab.ACCESS_ACTIONS,
+        "PERMISSION_ACTIONS": vocab.PERMISSION_ACTIONS,
     }
 
 

@@ -141,3 +141,31 @@ HOUSEHOLD_SORTS: dict[str, str] = {
     "next_visit_due": "다음 방문 예정일 순",
     "address": "주소 순",
 }
+
+# What an access record (접속기록) says was done with personal data.
+ACCESS_ACTIONS: dict[str, str] = {
+    "read": "조회",
+    "list": "목록 조회",
+    "create": "등록",
+    "update": "수정",
+    "delete": "삭제",
+    "print": "출력",
+    "export": "내려받기",
+    "unmask": "실명 열람",
+    "lookup": "주민번호 조회",
+}
+
+# The changes of an account kept in its permission history.
+PERMISSION_ACTIONS: dict[str, str] = {
+    "create": "계정 생성",
+    "role": "역할 변경",
+    "grant_dong": "담당 동 부여",
+    "revoke_dong": "담당 동 회수",
+    "grant_tract": "담당 통 부여",
+    "revoke_tract": "담당 통 회수",
+    "profile": "이름·기관 변경",
+    "disable": "사용 중지",
+    "enable": "다시 사용",
+    "unlock": "잠금 해제",
+    "password": "비밀번호 재설정",
+}

@@ -32,6 +32,11 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # Bumped by the services for every recorded change (role, scope, state, password), not by sign-in
+    # counters: an administrator's edit is stale only when another edit came first.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
 
 class UserDong(Base):
@@ -74,7 +79,8 @@ class PermissionEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    action: Mapped[str] = mapped_column(String(30))  # create | grant_dong | revoke_dong | role | disable | enable
+    action: Mapped[str] = mapped_column(String(30))  # create | grant_dong | revoke_dong | grant_tract | revoke_tract
+    # | role | disable | enable | unlock | password | profile
     detail: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(60))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -12,7 +12,7 @@ from app.auth.security import hash_password, new_token, token_digest, verify_pas
 from app.config import get_settings
 from app.errors import InvalidInput, Unauthorized
 from app.policy.principal import Principal
-from app.tracts.models import Dong
+from app.tracts.models import District, Dong, Tract
 from app.vocab import ROLES
 
 LOGIN_FAILED = "아이디 또는 비밀번호가 올바르지 않거나 계정이 잠겼습니다."
@@ -124,13 +124,16 @@ def check_password_policy(username: str, password: str) -> None:
 
 
 def create_user(session: Session, *, username: str, password: str, role: str, dong_ids=(), tract_ids=(),
-                facility_id: int | None = None, display_name: str | None = None, actor: str = "cli") -> User:
+                facility_id: int | None = None, display_name: str | None = None, actor: str = "cli",
+                district_id: int | None = None) -> User:
     """Create an account with its area scope and record the grant."""
     check_password_policy(username, password)
     if session.execute(select(User.id).where(User.username == username)).scalar() is not None:
         raise InvalidInput("이미 있는 아이디입니다.")
+    if district_id is None:  # the district of its area, else the deployment's one district
+        district_id = _district_of(session, list(dong_ids), list(tract_ids))
     user = User(username=username, password_hash=hash_password(password), role=role, facility_id=facility_id,
-                display_name=display_name)
+                display_name=display_name, district_id=district_id, version=1)
     session.add(user)
     session.flush()
     for dong_id in dong_ids:
@@ -140,6 +143,15 @@ def create_user(session: Session, *, username: str, password: str, role: str, do
     session.add(PermissionEvent(user_id=user.id, action="create", actor=actor,
                                 detail=f"role={role} dongs={sorted(dong_ids)} tracts={sorted(tract_ids)}"))
     return user
+
+
+def _district_of(session: Session, dong_ids: list[int], tract_ids: list[int]) -> int | None:
+    if tract_ids:
+        dong_ids = [*dong_ids, *session.scalars(select(Tract.dong_id).where(Tract.id.in_(tract_ids)))]
+    if dong_ids:
+        return session.scalar(select(Dong.district_id).where(Dong.id.in_(dong_ids)).limit(1))
+    codes = get_settings().deployment_district_codes
+    return session.scalar(select(District.id).where(District.code == codes[0])) if len(codes) == 1 else None
 
 
 def _user(session: Session, username: str) -> User:
@@ -157,6 +169,8 @@ def _dong(session: Session, code: str) -> Dong:
 
 
 def _event(session: Session, user: User, action: str, detail: str, actor: str) -> None:
+    """Record a change of the account; every recorded change is a new version of it."""
+    user.version += 1
     session.add(PermissionEvent(user_id=user.id, action=action, detail=detail, actor=actor,
                                 at=get_settings().now()))
 
@@ -201,6 +215,54 @@ def revoke_dong(session: Session, username: str, dong_code: str, *, actor: str) 
     if removed.rowcount:
         _event(session, user, "revoke_dong", f"{dong.code} {dong.name}", actor)
     return bool(removed.rowcount)
+
+
+def set_scope(session: Session, username: str, *, dong_ids=None, tract_ids=None, actor: str) -> bool:
+    """Make an account's dongs and tracts exactly these (None leaves one as it is); each grant and revoke is
+    recorded. Effective on the account's next request. True when anything changed."""
+    user = _user(session, username)
+    changed = False
+    if dong_ids is not None:
+        have = set(session.scalars(select(UserDong.dong_id).where(UserDong.user_id == user.id)))
+        want = set(dong_ids)
+        labels = select(Dong.id, Dong.code + " " + Dong.name).where(Dong.id.in_(have | want))
+        names = dict(session.execute(labels).all())
+        for dong_id in sorted(want - have):
+            session.add(UserDong(user_id=user.id, dong_id=dong_id))
+            _event(session, user, "grant_dong", names.get(dong_id, str(dong_id)), actor)
+        if have - want:
+            session.execute(delete(UserDong).where(UserDong.user_id == user.id, UserDong.dong_id.in_(have - want)))
+        for dong_id in sorted(have - want):
+            _event(session, user, "revoke_dong", names.get(dong_id, str(dong_id)), actor)
+        changed = changed or want != have
+    if tract_ids is not None:
+        have = set(session.scalars(select(UserTract.tract_id).where(UserTract.user_id == user.id)))
+        want = set(tract_ids)
+        names = dict(session.execute(select(Tract.id, Tract.name).where(Tract.id.in_(have | want))).all())
+        for tract_id in sorted(want - have):
+            session.add(UserTract(user_id=user.id, tract_id=tract_id))
+            _event(session, user, "grant_tract", names.get(tract_id, str(tract_id)), actor)
+        if have - want:
+            session.execute(delete(UserTract).where(UserTract.user_id == user.id,
+                                                    UserTract.tract_id.in_(have - want)))
+        for tract_id in sorted(have - want):
+            _event(session, user, "revoke_tract", names.get(tract_id, str(tract_id)), actor)
+        changed = changed or want != have
+    return changed
+
+
+def set_profile(session: Session, username: str, *, display_name: str | None = None,
+                facility_id: int | None = None, actor: str) -> None:
+    """Change an account's shown name and (a partner's) agency, recorded."""
+    user = _user(session, username)
+    parts = []
+    if display_name != user.display_name:
+        parts.append(f"이름: {user.display_name or '-'} → {display_name or '-'}")
+    if facility_id != user.facility_id:
+        parts.append(f"기관: {user.facility_id or '-'} → {facility_id or '-'}")
+    if parts:
+        user.display_name, user.facility_id = display_name, facility_id
+        _event(session, user, "profile", "; ".join(parts), actor)
 
 
 def set_role(session: Session, username: str, role: str, *, actor: str) -> None:

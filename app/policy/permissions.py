@@ -48,6 +48,11 @@ def _staff(dong: frozenset[str] = OWN_ONLY) -> dict[str, frozenset[str]]:
     return {"admin": EVERYWHERE, "district_staff": EVERYWHERE, "dong_staff": dong}
 
 
+def _managers() -> dict[str, frozenset[str]]:
+    """Admins manage every account; district staff those of their own district (never an admin's)."""
+    return {"admin": EVERYWHERE, "district_staff": EVERYWHERE}
+
+
 def _all_roles() -> dict[str, frozenset[str]]:
     return {role: EVERYWHERE for role in ROLES}
 
@@ -94,6 +99,12 @@ _OPS = [
     Operation("print", "출력(PDF·오프라인 지도)", _staff(), personal=True, action="print"),
     Operation("export", "내려받기(엑셀·CSV)", _staff(), personal=True, action="export"),
     Operation("docs", "API 문서(운영 환경은 관리자만)", {"admin": EVERYWHERE}),
+    Operation("admin.users.read", "계정 목록·상세", _managers()),
+    Operation("admin.users.manage", "계정 만들기·역할·담당 구역·사용 중지·잠금 해제·비밀번호 재설정", _managers()),
+    Operation("admin.permission_events", "권한 변경 이력", _managers()),
+    Operation("admin.access_review", "개인정보 접근 기록 점검(월별)", _managers(), personal=True, action="read"),
+    Operation("admin.access_review_export", "개인정보 접근 기록 점검 내보내기", _managers(), personal=True,
+              action="export"),
 ]
 OPERATIONS: dict[str, Operation] = {op.name: op for op in _OPS}
 
@@ -146,6 +157,15 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/print/dongs/{dong_id}.pdf"): "print",
     ("GET", "/api/v1/exports/households.{fmt}"): "export",
     ("GET", "/api/v1/exports/visits.{fmt}"): "export",
+    ("GET", "/api/v1/admin/users"): "admin.users.read",
+    ("POST", "/api/v1/admin/users"): "admin.users.manage",
+    ("GET", "/api/v1/admin/users/{user_id}"): "admin.users.read",
+    ("PATCH", "/api/v1/admin/users/{user_id}"): "admin.users.manage",
+    ("POST", "/api/v1/admin/users/{user_id}/unlock"): "admin.users.manage",
+    ("POST", "/api/v1/admin/users/{user_id}/password"): "admin.users.manage",
+    ("GET", "/api/v1/admin/permission-events"): "admin.permission_events",
+    ("GET", "/api/v1/admin/access-review"): "admin.access_review",
+    ("GET", "/api/v1/admin/access-review.csv"): "admin.access_review_export",
     ("GET", "/openapi.json"): "docs",
     ("GET", "/docs"): "docs",
     ("GET", "/redoc"): "docs",
@@ -158,6 +178,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/"): "지도 화면 (데이터는 /api/v1에서 로그인 후)",
     ("GET", "/stats"): "통계 화면 (지도 화면과 같은 페이지, 데이터는 /api/v1에서 로그인 후)",
     ("GET", "/report"): "신고 화면 (데이터는 /api/v1에서 로그인 후)",
+    ("GET", "/admin"): "관리 화면 (데이터는 /api/v1에서 로그인 후, 관리자·구청 담당만)",
     ("GET", "/vocab.js"): "화면의 코드·용어 목록 (개인정보 없음)",
     ("POST", "/integrations/kakao/skill"): "카카오 챗봇 웹훅 (설정의 키로 인증)",
     ("GET", "/open311/v2/discovery.{fmt}"): "Open311 안내 (공개)",

@@ -140,6 +140,7 @@ function signOut(message) {
   setTab('households');
   $('#sidebar-tabs').hidden = true;
   $('#list-tools').hidden = true;
+  $('#admin-link').hidden = true;
   for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   setOpenCount(null);
   map.reset();
@@ -238,6 +239,7 @@ async function startApp(t0) {
   view.login.hidden = true;
   view.app.hidden = false;
   view.user.textContent = `${me.display_name || me.username} · ${ROLES[me.role] || me.role}`;
+  $('#admin-link').hidden = !WHOLE_DISTRICT.has(me.role); // accounts and the access review (/admin)
   showNotice('');
   if (me.role === 'tongjang') {
     showNotice('통장 계정은 가구 정보를 볼 수 없어 담당 통의 경계만 보입니다. 위기가 의심되는 이웃은 사각지대 신고 화면에서 알려 주세요.',
