@@ -568,7 +568,10 @@ export class HappyMap {
       const cat = FACILITY_CATEGORIES[p.category] || FACILITY_CATEGORIES.other;
       const [lon, lat] = f.geometry.coordinates;
       const icon = L.divIcon({
-        html: h('span', { class: 'fac-symbol', style: { background: cat.color }, text: cat.symbol }),
+        html: h('span', {
+          class: 'fac-symbol', style: { background: cat.color }, text: cat.symbol,
+          dataset: { facilityId: String(p.id), category: p.category || '' },
+        }),
         className: `hm-facility hm-facility-${p.category}`, iconSize: [20, 20], iconAnchor: [10, 10],
       });
       const marker = L.marker([lat, lon], { icon, keyboard: false, title: '' });
