@@ -1,15 +1,15 @@
 """heat and cold shelters (무더위쉼터·한파쉼터): facilities of their own categories with an operating period,
 capacity and night/holiday opening in shelter_details
 
-Revision ID: 0008_shelters
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 03:50:00
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0008_shelters'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
