@@ -83,6 +83,7 @@ _KOREAN_VALIDATION = {
     "datetime_from_date_parsing": "날짜·시각 형식이 올바르지 않습니다",
     "date_parsing": "날짜 형식이 올바르지 않습니다",
     "date_from_datetime_parsing": "날짜 형식이 올바르지 않습니다",
+    "date_from_datetime_inexact": "날짜 형식이 올바르지 않습니다 (YYYY-MM-DD)",
     "json_invalid": "JSON 형식이 올바르지 않습니다",
     "model_attributes_type": "객체여야 합니다",
     "dict_type": "객체여야 합니다",

@@ -50,6 +50,7 @@ def vocabulary() -> dict:
         "FACILITY_CATEGORIES": {code: {"label": label, "symbol": vocab.FACILITY_MARKERS[code][0],
                                        "color": vocab.FACILITY_MARKERS[code][1]}
                                 for code, label in vocab.FACILITY_CATEGORIES.items()},
+        "SHELTER_CATEGORIES": list(vocab.SHELTER_CATEGORIES),
         "SORTS": vocab.HOUSEHOLD_SORTS,
         "REPORT_STATUSES": vocab.REPORT_STATUSES,
         "OPEN_REPORT_STATUSES": list(vocab.OPEN_REPORT_STATUSES),

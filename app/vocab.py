@@ -110,8 +110,14 @@ FACILITY_CATEGORIES: dict[str, str] = {
     "family_centre": "가족센터",
     "senior_care": "노인돌봄·요양",
     "disability_service": "장애인 지원시설",
+    "heat_shelter": "무더위쉼터",
+    "cold_shelter": "한파쉼터",
     "other": "기타",
 }
+
+# Heat and cold shelters (무더위쉼터·한파쉼터) are facilities with an operating period; they are an overlay of
+# their own, not welfare facilities: the directory, the 복지기관 layer and the facility counts leave them out.
+SHELTER_CATEGORIES: tuple[str, ...] = ("heat_shelter", "cold_shelter")
 
 # A facility's map marker: one character and its colour, by category.
 FACILITY_MARKERS: dict[str, tuple[str, str]] = {
@@ -129,6 +135,8 @@ FACILITY_MARKERS: dict[str, tuple[str, str]] = {
     "family_centre": ("가", "#00838F"),
     "senior_care": ("요", "#5D4037"),
     "disability_service": ("지", "#00796B"),
+    "heat_shelter": ("더", "#D84315"),
+    "cold_shelter": ("한", "#1565C0"),
     "other": ("기", "#455A64"),
 }
 

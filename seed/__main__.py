@@ -13,6 +13,7 @@ LABELS = {
     "households": "가구", "visited": "방문 가구", "visits": "방문", "high": "고위험", "medium": "중위험",
     "low": "저위험", "unvisited": "미방문", "visitor_participations": "방문 참여(방문주체)",
     "needs_surveys": "욕구 조사", "service_links": "서비스 연계", "facilities": "복지시설",
+    "shelters": "무더위·한파쉼터 (합성)",
     "dongs": "행정동", "tracts": "통", "users": "계정",
 }
 

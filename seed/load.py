@@ -13,9 +13,11 @@ from app.facilities.models import Facility
 from app.households.models import Household
 from app.tracts.models import District, Dong, Tract
 from app.visits.models import ServiceLink, Visit, VisitNeed, VisitVisitor
+from app.vocab import SHELTER_CATEGORIES
 from seed import households as hh
 from seed.facilities import load_facilities
 from seed.places import district_code, district_outline, load_district
+from seed.shelters import load_shelters
 from seed.users import load_users
 
 DEMO_DISTRICT = "11410"  # 서대문구; 은평구 (11380) is only loaded on request, for tests of a second district
@@ -47,7 +49,8 @@ def load_households(session: Session, code: str, today: date) -> bool:
         select(Tract.id, Tract.dong_id, Tract.number).where(Tract.dong_id.in_(dong_ids.values())))}
     facility_rows = session.execute(select(Facility.id, Facility.code, Facility.dong_id, Facility.category,
                                            Facility.needs_served, Facility.accepting_referrals)
-                                    .where(Facility.dong_id.in_(dong_ids.values()))).all()
+                                    .where(Facility.dong_id.in_(dong_ids.values()),
+                                           Facility.category.not_in(SHELTER_CATEGORIES))).all()
     facilities = [hh.FacilityRef(code=r.code, dong_code=dong_code_by_id.get(r.dong_id), category=r.category,
                                  needs_served=list(r.needs_served), accepting_referrals=r.accepting_referrals)
                   for r in facility_rows]
@@ -83,7 +86,11 @@ def counts(session: Session, code: str = DEMO_DISTRICT) -> dict[str, int]:
                                         .where(VisitNeed.visit_id.in_(visits_in))),
         "service_links": session.scalar(select(func.count()).select_from(ServiceLink)
                                          .where(ServiceLink.household_id.in_(in_district))),
-        "facilities": session.scalar(select(func.count()).select_from(Facility)),
+        # Welfare facilities (the 2015 map's 461); the heat and cold shelters are counted on their own.
+        "facilities": session.scalar(select(func.count()).select_from(Facility)
+                                     .where(Facility.category.not_in(SHELTER_CATEGORIES))),
+        "shelters": session.scalar(select(func.count()).select_from(Facility)
+                                   .where(Facility.category.in_(SHELTER_CATEGORIES))),
         "dongs": session.scalar(select(func.count()).select_from(Dong).where(Dong.district_id == district_id)),
         "tracts": session.scalar(select(func.count()).select_from(Tract).join(Dong, Tract.dong_id == Dong.id)
                                  .where(Dong.district_id == district_id)),
@@ -101,6 +108,7 @@ def run(engine: Engine, today: date | None = None, districts: tuple[str, ...] = 
         if code != DEMO_DISTRICT:
             _stage(engine, f"district {code}", lambda s, c=code: load_district(s, c), timings)
     _stage(engine, "facilities", lambda s: load_facilities(s, DEMO_DISTRICT, today), timings)
+    _stage(engine, "shelters", load_shelters, timings)
     _stage(engine, "users", lambda s: load_users(s, DEMO_DISTRICT), timings)
     _stage(engine, "households", lambda s: load_households(s, DEMO_DISTRICT, today), timings)
     with Session(engine) as session:

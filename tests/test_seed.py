@@ -20,7 +20,7 @@ from app.households.models import Household
 from app.models import ServiceLink, ServiceLinkEvent, Visit, VisitIndicator, VisitNeed, VisitVisitor
 from app.risk import rules
 from app.tracts.models import District, Dong, Tract
-from app.vocab import FACILITY_CATEGORIES, NEEDS, VISITOR_TYPES
+from app.vocab import FACILITY_CATEGORIES, NEEDS, SHELTER_CATEGORIES, VISITOR_TYPES
 from seed import households
 from seed.facilities import facility_plans
 from seed.load import counts, run
@@ -47,7 +47,12 @@ def test_counts_reproduce_the_2015_table(session: Session):
     assert session.scalar(select(func.count()).select_from(VisitVisitor)) == 19_024
     assert session.scalar(select(func.count(func.distinct(VisitNeed.visit_id)))) == 9_373
     assert session.scalar(select(func.count()).select_from(ServiceLink)) == 4_961
-    assert session.scalar(select(func.count()).select_from(Facility)) == 461
+    # The 461 are welfare facilities; the demo's synthetic heat and cold shelters are facilities of their own
+    # categories, counted apart (tests/test_shelters.py).
+    assert session.scalar(select(func.count()).select_from(Facility)
+                          .where(Facility.category.not_in(SHELTER_CATEGORIES))) == 461
+    assert session.scalar(select(func.count()).select_from(Facility)
+                          .where(Facility.category.in_(SHELTER_CATEGORIES))) == figures["shelters"] == 70
     assert dict(session.execute(select(Household.risk_level, func.count()).group_by(Household.risk_level)).all()) \
         == {"high": 36, "medium": 583, "low": 5_331, "unvisited": 4_547}
     assert session.scalar(select(func.count()).where(~Household.is_synthetic)) == 0
@@ -168,7 +173,7 @@ def test_visitors_needs_and_service_links_are_consistent(session: Session):
 
 
 def test_facilities_real_rows_placed_in_their_dong_and_topped_up(session: Session):
-    facilities = session.scalars(select(Facility)).all()
+    facilities = session.scalars(select(Facility).where(Facility.category.not_in(SHELTER_CATEGORIES))).all()
     assert len(facilities) == 461
     assert {f.category for f in facilities} <= set(FACILITY_CATEGORIES)
     real = [f for f in facilities if not f.is_synthetic]
@@ -184,7 +189,8 @@ def test_facilities_real_rows_placed_in_their_dong_and_topped_up(session: Sessio
     assert names[exact["시립서대문농아인복지관"].dong_id] == "남가좌1동"
     assert names[exact["서대문장애인종합복지관"].dong_id] == "북아현동"
     assert session.scalar(select(func.count()).select_from(Facility).join(Dong, Dong.id == Facility.dong_id)
-                          .where(func.ST_Covers(Dong.geom, Facility.geom))) == 461
+                          .where(func.ST_Covers(Dong.geom, Facility.geom),
+                                 Facility.category.not_in(SHELTER_CATEGORIES))) == 461
     by_code = {f.code: f for f in facilities}
     assert by_code["Z5196"].category == "welfare_centre"  # 서대문종합사회복지관
     assert names[by_code["Z5196"].dong_id] in {"남가좌1동", "남가좌2동"}  # "(남가좌동)" in its address

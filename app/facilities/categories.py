@@ -51,6 +51,8 @@ NEEDS_BY_CATEGORY: dict[str, list[str]] = {
     "family_centre": ["education", "care", "mental_health"],
     "senior_care": ["care", "medical"],
     "disability_service": ["care", "employment", "education"],
+    "heat_shelter": [],  # a place to cool down or warm up, not a service a need is referred to
+    "cold_shelter": [],
     "other": ["other"],
 }
 

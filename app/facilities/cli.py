@@ -26,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help="출처 이름 (기본: 파일 이름)")
     parser.add_argument("--category", choices=sorted(FACILITY_CATEGORIES),
                         help="분류 열이 없는 파일에서 모든 행의 분류 (예: 장애인복지관 현황이면 "
-                             "disability_welfare_centre)")
+                             "disability_welfare_centre; 행정안전부 무더위쉼터·한파쉼터 파일이면 heat_shelter, "
+                             "cold_shelter)")
 
 
 def add_commands(sub) -> None:

@@ -8,6 +8,11 @@ Korean headers as in the public lists (서울시 사회복지시설 목록, 보�
 EPSG:5186/5179), 위치정확도. `--category` sets the category of every row of a file without 분류. A file
 without 시설코드 gets a code from the name and address. A row without coordinates may only update a facility
 already in the directory (its location is kept).
+
+Heat and cold shelter lists (행정안전부 무더위쉼터 / 한파쉼터) are imported with `--category heat_shelter` or
+`cold_shelter`: 쉼터명 (or 시설명), 도로명주소, 시설구분, 위도·경도, and the shelter columns 이용가능인원,
+운영시작일, 운영종료일 (both required), 야간개방여부, 휴일개방여부. Their codes carry the kind (HEAT-…, COLD-…), so
+a place that is both kinds of shelter, or also a welfare facility, stays separate rows.
 """
 import csv
 import hashlib
@@ -21,8 +26,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
+from app.facilities import shelters
 from app.facilities.categories import default_needs, resolve_category, resolve_need
-from app.facilities.models import Facility
+from app.facilities.models import Facility, ShelterDetails
 from app.facilities.service import check_point, point_ewkt
 from app.geo.crs import KOREA_CENTRAL, KOREA_UNIFIED, WGS84, to_lonlat
 from app.geo.validate import CoordinateError
@@ -34,11 +40,11 @@ MAX_ERRORS = 500  # a report longer than this helps nobody; the count still tell
 
 # Our field → the headers that may carry it, best first.
 HEADERS: dict[str, tuple[str, ...]] = {
-    "name": ("시설명", "기관명"),
+    "name": ("시설명", "기관명", "쉼터명", "쉼터명칭"),
     "code": ("시설코드", "기관코드"),
     "category": ("분류", "기관분류"),
-    "source_type": ("시설종류명(시설유형)", "시설종류", "시설유형"),
-    "address": ("시설주소", "시설 주소", "주소", "도로명주소"),
+    "source_type": ("시설종류명(시설유형)", "시설종류", "시설유형", "시설구분", "시설구분1"),
+    "address": ("시설주소", "시설 주소", "주소", "도로명주소", "도로명전체주소", "지번주소"),
     "phone": ("전화번호", "연락처"),
     "hours": ("운영시간",),
     "needs": ("지원욕구", "지원 욕구", "욕구"),
@@ -53,7 +59,8 @@ QUALITY = {"exact": "exact", "approximate": "approximate", "정확": "exact", "�
 PLANE_CRS = {KOREA_CENTRAL, KOREA_UNIFIED}
 FIELD_LABEL = {"name": "시설명", "code": "시설코드", "category": "분류", "address": "주소", "phone": "전화번호",
                "hours": "운영시간", "needs": "지원욕구", "lon": "경도", "lat": "위도", "crs": "좌표계",
-               "quality": "위치정확도", "location": "좌표", "file": None, "source": "출처"}
+               "quality": "위치정확도", "location": "좌표", "file": None, "source": "출처",
+               **shelters.SHELTER_LABELS}
 LIMITS = {"name": 120, "code": 40, "source_type": 120, "address": 250, "phone": 30, "hours": 120}
 
 
@@ -64,6 +71,7 @@ class RowPlan:
     values: dict  # columns of Facility to set
     lonlat: tuple[float, float] | None
     quality: str | None
+    shelter: dict | None = None  # ShelterDetails columns of a heat or cold shelter
 
 
 @dataclass
@@ -112,10 +120,10 @@ def decode(data: bytes) -> str:
         return data.decode("cp949")
 
 
-def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
+def _columns(header: list[str], shelter: bool = False) -> tuple[dict[str, int], list[str]]:
     clean = [h.strip() for h in header]
     found: dict[str, int] = {}
-    for key, names in HEADERS.items():
+    for key, names in ({**HEADERS, **shelters.SHELTER_HEADERS} if shelter else HEADERS).items():
         for name in names:
             if name in clean:
                 found[key] = clean.index(name)
@@ -124,10 +132,10 @@ def _columns(header: list[str]) -> tuple[dict[str, int], list[str]]:
     return found, [h for i, h in enumerate(clean) if i not in used and h]
 
 
-def _derived_code(name: str, address: str | None, district: str | None) -> str:
+def _derived_code(name: str, address: str | None, district: str | None, prefix: str = "CSV") -> str:
     """A stable code for files without 시설코드: the same facility gets the same code on every import."""
     key = "|".join([" ".join(name.split()), " ".join((address or district or "").split())])
-    return "CSV-" + hashlib.sha256(key.encode()).hexdigest()[:16].upper()
+    return f"{prefix}-" + hashlib.sha256(key.encode()).hexdigest()[:16].upper()
 
 
 def _number(text: str) -> float | None:
@@ -151,8 +159,13 @@ def _plan_row(report: Report, row_no: int, cells: dict[str, str], cols: dict[str
     if "code" in cols and not code:
         report.error(row_no, "code", f"{row_no}행: 시설코드가 비어 있습니다.")
     address = cells.get("address", "").strip() or None
+    shelter_prefix = shelters.CODE_PREFIX.get(default_category or "")
     if not code and "code" not in cols and name:
-        code = _derived_code(name, address, cells.get("district", "").strip() or None)
+        code = _derived_code(name, address, cells.get("district", "").strip() or None, shelter_prefix or "CSV")
+    elif code and shelter_prefix:
+        code = f"{shelter_prefix}-{code}"
+        if len(code) > LIMITS["code"]:
+            report.error(row_no, "code", f"{row_no}행: 시설코드가 너무 깁니다 (최대 {LIMITS['code'] - 5}자).")
 
     # A 분류 column wins; else the caller's category for the whole file; else the source's own type text.
     category_text = cells.get("category", "").strip()
@@ -163,6 +176,17 @@ def _plan_row(report: Report, row_no: int, cells: dict[str, str], cols: dict[str
         shown = category_text or "(비어 있음)"
         report.error(row_no, "category", f"{row_no}행: 알 수 없는 분류입니다: {shown}. "
                      f"쓸 수 있는 분류: {', '.join(FACILITY_CATEGORIES.values())}", code or None)
+    elif shelter_prefix and category != default_category:
+        report.error(row_no, "category", f"{row_no}행: {FACILITY_CATEGORIES[default_category]} 파일에 다른 분류"
+                     f"({FACILITY_CATEGORIES[category]})의 행이 있습니다.", code or None)
+    elif not shelter_prefix and shelters.is_shelter(category):
+        report.error(row_no, "category", f"{row_no}행: {FACILITY_CATEGORIES[category]}는 운영 기간이 있는 쉼터 "
+                     f"파일로 가져오세요 (분류 {category}로 파일 전체를 가져오기).", code or None)
+    shelter = None
+    if shelter_prefix:
+        shelter, problems = shelters.read_row(cells)
+        for key, problem in problems:
+            report.error(row_no, key, f"{row_no}행: {problem}", code or None)
 
     needs: list[str] | None = None
     if cells.get("needs", "").strip():
@@ -215,7 +239,7 @@ def _plan_row(report: Report, row_no: int, cells: dict[str, str], cols: dict[str
     if needs is not None:
         values["needs_served"] = needs
     return RowPlan(row=row_no, code=code, values=values, lonlat=lonlat,
-                   quality=quality or ("exact" if lonlat else None))
+                   quality=quality or ("exact" if lonlat else None), shelter=shelter)
 
 
 def parse(text: str, report: Report, default_category: str | None) -> list[RowPlan]:
@@ -225,9 +249,16 @@ def parse(text: str, report: Report, default_category: str | None) -> list[RowPl
     if not header:
         report.error(None, "file", "파일이 비어 있습니다.")
         return []
-    cols, report.ignored_columns = _columns(header)
+    shelter = shelters.is_shelter(default_category)
+    cols, report.ignored_columns = _columns(header, shelter)
     if "name" not in cols:
-        report.error(None, "file", "시설명 열이 없습니다. 첫 행은 한글 제목(시설명, 시설코드, 주소 …)이어야 합니다.")
+        report.error(None, "file", "시설명 열이 없습니다. 첫 행은 한글 제목(시설명, 시설코드, 주소 …)이어야 합니다."
+                     if not shelter else "쉼터명(시설명) 열이 없습니다. 첫 행은 공공데이터 파일의 한글 제목(쉼터명, "
+                     "도로명주소, 위도, 경도, 운영시작일, 운영종료일 …)이어야 합니다.")
+        return []
+    missing = [shelters.SHELTER_LABELS[k] for k in ("open_from", "open_to") if shelter and k not in cols]
+    if missing:
+        report.error(None, "file", f"{'·'.join(missing)} 열이 없습니다. 쉼터 파일에는 운영 기간이 있어야 합니다.")
         return []
     plans: list[RowPlan] = []
     seen: dict[str, int] = {}
@@ -259,7 +290,7 @@ def _same(facility: Facility, values: dict) -> bool:
 
 
 def import_csv(session: Session, data: bytes, file_name: str, source: str | None = None,
-               default_category: str | None = None, dry_run: bool = False) -> dict:
+               default_category: str | None = None, dry_run: bool = False, synthetic: bool = False) -> dict:
     """Check the whole file, then insert new codes and update changed ones in the caller's transaction;
     on any error, nothing."""
     # PostgreSQL text cannot hold NUL: such a source (or a file name, the default source) is refused up front.
@@ -288,12 +319,16 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
         return report.as_dict()
 
     existing: dict[str, tuple[Facility, float, float]] = {}
+    details: dict[int, ShelterDetails] = {}
     codes = [p.code for p in plans]
     for start in range(0, len(codes), 5000):
-        for f, lon, lat in session.execute(
-                select(Facility, gf.ST_X(Facility.geom), gf.ST_Y(Facility.geom))
+        for f, lon, lat, d in session.execute(
+                select(Facility, gf.ST_X(Facility.geom), gf.ST_Y(Facility.geom), ShelterDetails)
+                .outerjoin(ShelterDetails, ShelterDetails.facility_id == Facility.id)
                 .where(Facility.code.in_(codes[start:start + 5000]))).all():
             existing[f.code] = (f, lon, lat)
+            if d is not None:
+                details[f.id] = d
     for p in plans:
         if p.lonlat is None and p.code not in existing:
             report.error(p.row, "location", f"{p.row}행: 새 시설({p.code})에는 경도·위도가 필요합니다.", p.code)
@@ -304,6 +339,7 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
     now = settings.now()
     placed: list[int] = []
     new_rows: list[Facility] = []
+    new_shelters: list[dict | None] = []
     for p in plans:
         values = dict(p.values)
         if p.code in existing:
@@ -312,7 +348,9 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
                 round(lon, 7), round(lat, 7))
             if p.lonlat is not None and p.quality != facility.location_quality:
                 values["location_quality"] = p.quality
-            if _same(facility, values) and not moved:
+            current = details.get(facility.id)
+            shelter_changed = p.shelter is not None and (current is None or not _same(current, p.shelter))
+            if _same(facility, values) and not moved and not shelter_changed:
                 report.unchanged += 1
                 continue
             report.updated += 1
@@ -320,6 +358,11 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
                 continue
             for k, v in values.items():
                 setattr(facility, k, v)
+            if shelter_changed and current is None:
+                session.add(ShelterDetails(facility_id=facility.id, **p.shelter))
+            elif shelter_changed:
+                for k, v in p.shelter.items():
+                    setattr(current, k, v)
             if moved:
                 facility.geom = point_ewkt(*p.lonlat)
                 placed.append(facility.id)
@@ -330,11 +373,15 @@ def import_csv(session: Session, data: bytes, file_name: str, source: str | None
                 continue
             values.setdefault("needs_served", default_needs(values["category"]))
             new_rows.append(Facility(code=p.code, geom=point_ewkt(*p.lonlat), location_quality=p.quality,
-                                     accepting_referrals=True, referrals_confirmed_on=None, is_synthetic=False,
-                                     **values))
+                                     accepting_referrals=not shelters.is_shelter(values["category"]),
+                                     referrals_confirmed_on=None, is_synthetic=synthetic, **values))
+            new_shelters.append(p.shelter)
     if dry_run:  # nothing above has touched a row
         return report.as_dict()
     session.add_all(new_rows)
+    session.flush()
+    session.add_all(ShelterDetails(facility_id=f.id, **d) for f, d in zip(new_rows, new_shelters, strict=True)
+                    if d is not None)
     session.flush()
     placed.extend(f.id for f in new_rows)
     for start in range(0, len(placed), 5000):

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -49,6 +50,24 @@ class Facility(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ShelterDetails(Base):
+    """What the public heat and cold shelter lists (무더위쉼터·한파쉼터) say beyond a facility's own columns."""
+
+    __tablename__ = "shelter_details"
+    __table_args__ = (
+        CheckConstraint("open_from <= open_to", name="period_order"),
+        CheckConstraint("capacity IS NULL OR capacity >= 0", name="capacity_not_negative"),
+        Index("ix_shelter_details_period", "open_from", "open_to"),
+    )
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id", ondelete="CASCADE"), primary_key=True)
+    capacity: Mapped[int | None] = mapped_column(Integer)  # 이용가능인원
+    open_from: Mapped[date] = mapped_column(Date)  # 운영시작일 (inclusive)
+    open_to: Mapped[date] = mapped_column(Date)  # 운영종료일 (inclusive)
+    night_open: Mapped[bool | None] = mapped_column(Boolean)  # 야간개방여부
+    holiday_open: Mapped[bool | None] = mapped_column(Boolean)  # 휴일개방여부
 
 
 # Distances and radius searches run on the geography (metres on the WGS84 spheroid); this index serves

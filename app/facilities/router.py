@@ -1,4 +1,5 @@
 """Facility routes: the map layer, directory search, nearby help for a household, staff edits and CSV import."""
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Header, Query, Response, UploadFile
@@ -15,6 +16,7 @@ from app.facilities.schemas import (
     FacilityRead,
     FacilityUpdate,
     ImportReport,
+    NearestShelter,
     ReferralConfirm,
 )
 from app.policy.principal import Principal
@@ -33,13 +35,16 @@ class NearbyList(FacilityList):
 @router.get("/layers/facilities", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}, "description": "GeoJSON FeatureCollection"}})
 def facilities_layer(principal: CurrentUser, session: SessionDep, bbox: BBoxDep,
-                     category: str | None = Query(None, max_length=300)):
-    """Welfare facilities as points with their category."""
+                     category: str | None = Query(None, max_length=300,
+                                                  description="분류 코드, 쉼표로 여러 개 (생략: 쉼터를 뺀 복지기관)"),
+                     open_on: Annotated[date | None, Query(description="이날 운영하는 쉼터만 (YYYY-MM-DD)")] = None):
+    """Welfare facilities as points with their category; heat and cold shelters (category heat_shelter,
+    cold_shelter) with their capacity and operating period, with `open_on` only those open that day."""
     categories = tuple(c.strip() for c in (category or "").split(",") if c.strip())
     unknown = [c for c in categories if c not in FACILITY_CATEGORIES]
     if unknown:
         raise InvalidInput(f"알 수 없는 기관 분류: {', '.join(unknown)}")
-    return Response(service.layer(session, bbox, categories), media_type=GEOJSON)
+    return Response(service.layer(session, bbox, categories, open_on), media_type=GEOJSON)
 
 
 @router.get("/facilities", response_model=FacilityList)
@@ -73,6 +78,13 @@ def nearby_facilities(principal: CurrentUser, session: SessionDep, page: PageDep
                                         page.offset)
 
 
+@router.get("/households/{household_id}/nearest-shelter", response_model=NearestShelter)
+def nearest_shelter(principal: CurrentUser, session: SessionDep, household_id: RecordId,
+                    on: Annotated[date | None, Query(description="기준일 (YYYY-MM-DD, 생략하면 오늘)")] = None):
+    """The nearest heat shelter (in summer) or cold shelter (in winter) open on the day, with its distance."""
+    return service.nearest_shelter(session, principal, household_id, on)
+
+
 @router.post("/facilities/import", response_model=ImportReport,
              responses={422: {"model": ImportReport, "description": "오류가 있어 아무것도 가져오지 않음"}})
 def import_facilities(principal: Annotated[Principal, require_roles("admin", "district_staff")],
@@ -81,7 +93,8 @@ def import_facilities(principal: Annotated[Principal, require_roles("admin", "di
                       dry_run: bool = Query(False, description="검사만 하고 저장하지 않기"),
                       source: str | None = Query(None, max_length=120),
                       category: str | None = Query(None, max_length=40,
-                                                   description="분류 열이 없는 파일에서 모든 행의 분류")):
+                                                   description="분류 열이 없는 파일에서 모든 행의 분류 (무더위쉼터·"
+                                                               "한파쉼터 파일: heat_shelter, cold_shelter)")):
     """Import a facility CSV: every row or none; answers the validation report (422 when refused)."""
     limit = get_settings().max_body_bytes
     data = file.file.read(limit + 1)

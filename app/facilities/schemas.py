@@ -98,6 +98,23 @@ class FacilityRead(BaseModel):
     version: int
 
 
+class ShelterRead(FacilityRead):
+    capacity: int | None  # 이용가능인원
+    open_from: date | None  # 운영시작일
+    open_to: date | None  # 운영종료일
+    night_open: bool | None  # 야간개방
+    holiday_open: bool | None  # 휴일개방
+
+
+class NearestShelter(BaseModel):
+    household_id: int
+    on: date  # the day asked about (default: today)
+    category: Literal["heat_shelter", "cold_shelter"] | None  # the season's shelters; None outside both
+    category_label: str | None
+    shelter: ShelterRead | None  # the nearest of them open that day, `distance_m` geodesic (WGS84 spheroid)
+    line: str | None  # 가장 가까운 무더위쉼터 350 m
+
+
 class FacilityList(BaseModel):
     items: list[FacilityRead]
     total: int

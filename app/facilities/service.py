@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from app.config import get_settings
 from app.db import flush_versioned
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.facilities import shelters
 from app.facilities.categories import default_needs
-from app.facilities.models import Facility
+from app.facilities.models import Facility, ShelterDetails
 from app.facilities.schemas import FacilityCreate, FacilityUpdate, ReferralConfirm
 from app.geo.validate import BBox, CoordinateError, check_lonlat
 from app.households.models import Household
@@ -23,7 +24,7 @@ from app.policy.principal import Principal
 from app.policy.scope import household_scope
 from app.tracts.models import Dong
 from app.validation import lonlat_of, parse_codes, parse_ids, parse_lonlat_text
-from app.vocab import FACILITY_CATEGORIES, NEEDS
+from app.vocab import FACILITY_CATEGORIES, NEEDS, SHELTER_CATEGORIES
 
 MAX_RADIUS_M = 50_000  # 50 km: beyond any district; a "near" search wider than that is not a near search
 STALE = "다른 사용자가 먼저 이 기관 정보를 수정했습니다. 새로고침 후 다시 시도하세요."
@@ -44,6 +45,7 @@ class FacilityFilter:
     radius_m: float | None = None
     unconfirmed: bool | None = None  # true: referral capacity not confirmed within settings.referral_confirm_days
     dong_ids: tuple[int, ...] = ()
+    open_on: date | None = None  # shelters only when open that day (other facilities are not filtered)
 
 
 def referrals_unconfirmed(today: date):
@@ -119,6 +121,10 @@ def _conditions(f: FacilityFilter, with_radius: bool = True) -> list:
                      else Facility.name.ilike(pattern, escape="\\"))
     if f.categories:
         conds.append(Facility.category.in_(f.categories))
+    else:  # heat and cold shelters are an overlay of their own, listed only when asked for by category
+        conds.append(Facility.category.not_in(SHELTER_CATEGORIES))
+    if f.open_on is not None:
+        conds.append(shelters.open_on_condition(f.open_on))
     if f.needs:
         conds.append(Facility.needs_served.op("&&")(cast(pg_array(list(f.needs)), ARRAY(String(30)))))
     if f.accepting is not None:
@@ -206,16 +212,40 @@ def search(session: Session, f: FacilityFilter, limit: int, offset: int) -> dict
     return {"items": items, "total": _total(session, conds, limit, offset, len(items))}
 
 
-def nearby_for_household(session: Session, principal: Principal, household_id: int, f: FacilityFilter,
-                         use_open_needs: bool, limit: int, offset: int) -> dict:
-    """Facilities nearest to a household in the caller's area (404 outside it); by default for its open needs."""
+def _household_point(session: Session, principal: Principal, household_id: int) -> tuple[float, float, list]:
     row = session.execute(
         select(gf.ST_X(Household.geom), gf.ST_Y(Household.geom), Household.open_needs)
         .where(Household.id == household_id, household_scope(principal))
     ).first()
     if row is None:
         raise NotFound("가구를 찾을 수 없습니다.")
-    lon, lat, open_needs = row
+    return row[0], row[1], row[2]
+
+
+def nearest_shelter(session: Session, principal: Principal, household_id: int, on: date | None) -> dict:
+    """The shelter of the day's season (무더위쉼터 in summer, 한파쉼터 in winter) open that day and nearest to a
+    household of the caller's area, with its geodesic distance; no shelter outside both seasons."""
+    lon, lat, _ = _household_point(session, principal, household_id)
+    on = on or get_settings().today()
+    category = shelters.season(session, on)
+    answer = {"household_id": household_id, "on": on, "category": category,
+              "category_label": FACILITY_CATEGORIES.get(category) if category else None, "shelter": None,
+              "line": None}
+    if category is None:
+        return answer
+    found = search(session, FacilityFilter(categories=(category,), near=(lon, lat), open_on=on), 1, 0)["items"]
+    if found:
+        item = found[0]
+        item.update(shelters.details_read(session.get(ShelterDetails, item["id"])))
+        answer["shelter"] = item
+        answer["line"] = shelters.line(category, item["distance_m"])
+    return answer
+
+
+def nearby_for_household(session: Session, principal: Principal, household_id: int, f: FacilityFilter,
+                         use_open_needs: bool, limit: int, offset: int) -> dict:
+    """Facilities nearest to a household in the caller's area (404 outside it); by default for its open needs."""
+    lon, lat, open_needs = _household_point(session, principal, household_id)
     f.near = (lon, lat)
     if use_open_needs:
         f.needs = tuple(n for n in (open_needs or []) if n in NEEDS)
@@ -236,17 +266,30 @@ def get(session: Session, facility_id: int) -> dict:
     return to_read(*_get(session, facility_id))
 
 
-def layer(session: Session, bbox: BBox | None, categories: tuple[str, ...]) -> str:
-    """Facility points with id, name and category."""
+def layer(session: Session, bbox: BBox | None, categories: tuple[str, ...], open_on: date | None = None) -> str:
+    """Facility points with id, name and category; without categories the welfare facilities (no shelters);
+    shelters carry their capacity, period and night/holiday opening, and with `open_on` only those open then."""
     conds = []
     if bbox is not None:
         conds.append(Facility.geom.intersects(func.ST_MakeEnvelope(bbox.west, bbox.south, bbox.east, bbox.north,
                                                                    4326)))
-    if categories:
-        conds.append(Facility.category.in_(categories))
-    src = select(Facility.id, Facility.name, Facility.category, Facility.geom).where(*conds).subquery()
-    return feature_collection(session, src, src.c.geom,
-                              {"id": src.c.id, "name": src.c.name, "category": src.c.category})
+    conds.append(Facility.category.in_(categories) if categories
+                 else Facility.category.not_in(SHELTER_CATEGORIES))
+    if open_on is not None:
+        conds.append(shelters.open_on_condition(open_on))
+    columns = [Facility.id, Facility.name, Facility.category, Facility.geom]
+    with_shelters = any(shelters.is_shelter(c) for c in categories)
+    if with_shelters:
+        columns += [ShelterDetails.capacity, ShelterDetails.open_from, ShelterDetails.open_to,
+                    ShelterDetails.night_open, ShelterDetails.holiday_open]
+    query = select(*columns).where(*conds)
+    if with_shelters:
+        query = query.outerjoin(ShelterDetails, ShelterDetails.facility_id == Facility.id)
+    src = query.subquery()
+    props = {"id": src.c.id, "name": src.c.name, "category": src.c.category}
+    if with_shelters:
+        props.update({k: src.c[k] for k in ("capacity", "open_from", "open_to", "night_open", "holiday_open")})
+    return feature_collection(session, src, src.c.geom, props)
 
 
 def point_ewkt(lon: float, lat: float) -> str:
@@ -261,6 +304,11 @@ def dong_at(session: Session, lon: float, lat: float) -> int | None:
                            ).scalar()
 
 
+def _refuse_shelter(category: str | None) -> None:
+    if shelters.is_shelter(category):
+        raise InvalidInput("무더위쉼터·한파쉼터는 운영 기간이 있는 공공데이터 파일 가져오기로 등록합니다.")
+
+
 def _require_staff(principal: Principal) -> None:
     if not principal.is_staff:
         raise Forbidden("기관 정보는 직원만 등록·수정할 수 있습니다.")
@@ -269,6 +317,7 @@ def _require_staff(principal: Principal) -> None:
 def create(session: Session, principal: Principal, data: FacilityCreate) -> dict:
     """Add a facility (its referral capacity counts as confirmed today)."""
     _require_staff(principal)
+    _refuse_shelter(data.category)
     lon, lat = lonlat_of(data)
     code = data.code or f"STAFF-{uuid.uuid4().hex[:12].upper()}"
     if session.execute(select(Facility.id).where(Facility.code == code)).scalar() is not None:
@@ -317,6 +366,9 @@ def update(session: Session, principal: Principal, facility_id: int, data: Facil
     facility = _locked(session, facility_id)
     _check_version(facility, data.version if data.version is not None else if_match)
     fields = data.model_dump(exclude_unset=True, exclude={"lon", "lat", "x", "y", "crs", "version"})
+    _refuse_shelter(fields.get("category"))
+    if shelters.is_shelter(facility.category) and "category" in fields:
+        raise InvalidInput("쉼터의 분류는 바꿀 수 없습니다.")
     for required in ("name", "category", "needs_served", "accepting_referrals", "location_quality"):
         if required in fields and fields[required] is None:
             raise InvalidInput(f"{required}: 비울 수 없습니다")

@@ -136,6 +136,7 @@ ROUTES: dict[tuple[str, str], str] = {
     ("PATCH", "/api/v1/households/{household_id}"): "households.update",
     ("POST", "/api/v1/households/{household_id}/close"): "households.update",
     ("GET", "/api/v1/households/{household_id}/nearby-facilities"): "households.nearby",
+    ("GET", "/api/v1/households/{household_id}/nearest-shelter"): "households.nearby",
     ("GET", "/api/v1/households/{household_id}/visits"): "visits.list",
     ("POST", "/api/v1/households/{household_id}/visits"): "visits.create",
     ("GET", "/api/v1/households/{household_id}/services"): "services.list",

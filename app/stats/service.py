@@ -16,7 +16,7 @@ from app.reports.service import report_scope, waiting_condition
 from app.tracts import service as places
 from app.tracts.models import Dong
 from app.visits.models import ServiceLink, Visit, VisitNeed, VisitVisitor
-from app.vocab import NEEDS, OPEN_REPORT_STATUSES
+from app.vocab import NEEDS, OPEN_REPORT_STATUSES, SHELTER_CATEGORIES
 
 # Outside this span a date is a typo, and 9999-12-31 + 1 day would overflow Python's date.
 FIRST_DAY = date(2000, 1, 1)
@@ -86,7 +86,10 @@ def stats(session: Session, principal: Principal, dong_id: int | None, date_from
         select(func.count()).select_from(ServiceLink)
         .where(ServiceLink.household_id.in_(in_area), *in_days(ServiceLink.created_at, date_from, date_to))
         .scalar_subquery(),
-        select(func.count()).select_from(Facility).where(_facility_area(principal, dong_id)).scalar_subquery(),
+        # Welfare facilities: heat and cold shelters are an overlay, not facilities a need is referred to.
+        select(func.count()).select_from(Facility).where(_facility_area(principal, dong_id),
+                                                         Facility.category.not_in(SHELTER_CATEGORIES))
+        .scalar_subquery(),
     )).one()
     total, high, medium, low, unvisited, overdue = caseload
     visits_total, visited, participations, needs_surveys, service_links, facilities = work

@@ -1,10 +1,24 @@
-// The map legend: points per risk level and overdue, layer switches, facility symbols, and for staff the
-// data-quality counts (점검 필요) that open their lists.
+// The map legend: points per risk level and overdue, layer switches (tracts, welfare facilities, 경로당, heat and
+// cold shelters open on the chosen day), facility symbols, and for staff the data-quality counts (점검 필요) that
+// open their lists.
 
 import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
 import { formatCount, h, replace } from './dom.js';
 import { qualityButtons } from './quality.js';
 import { FACILITY_CATEGORIES, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, RISK_LEVELS } from './vocab.js';
+
+// Category layers with a switch of their own: 경로당 and the shelters (shown only on days they are open).
+export const OVERLAY_CATEGORIES = ['senior_centre', 'heat_shelter', 'cold_shelter'];
+
+/** Today in Seoul as YYYY-MM-DD. */
+export function seoulToday() {
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Seoul' }).format(new Date());
+}
+
+function symbol(code) {
+  const cat = FACILITY_CATEGORIES[code] || FACILITY_CATEGORIES.other;
+  return h('span', { class: 'fac-symbol small', style: { background: cat.color }, text: cat.symbol, attrs: { 'aria-hidden': 'true' } });
+}
 
 export class Legend {
   constructor() {
@@ -31,9 +45,20 @@ export class Legend {
     box.append(this.reportRow);
     this.tractToggle = h('input', { type: 'checkbox', checked: true, id: 'toggle-tracts' });
     this.facilityToggle = h('input', { type: 'checkbox', checked: false, id: 'toggle-facilities' });
+    this.overlayToggles = {};
+    for (const code of OVERLAY_CATEGORIES) {
+      this.overlayToggles[code] = h('input', { type: 'checkbox', checked: false, id: `toggle-${code}`, dataset: { category: code } });
+    }
+    this.shelterDate = h('input', {
+      type: 'date', id: 'shelter-date', name: 'shelter-date', value: seoulToday(), required: true,
+      attrs: { 'aria-label': '쉼터 기준일' },
+    });
+    const overlayLabel = (code) => h('label', {}, this.overlayToggles[code], ' ', symbol(code), ` ${FACILITY_CATEGORIES[code].label}`);
     box.append(h('div', { class: 'legend-toggles' },
       h('label', {}, this.tractToggle, ' 통 위험도 색'),
-      h('label', {}, this.facilityToggle, ' 복지기관')));
+      h('label', {}, this.facilityToggle, ' 복지기관'),
+      overlayLabel('senior_centre'), overlayLabel('heat_shelter'), overlayLabel('cold_shelter'),
+      h('label', { class: 'legend-date' }, '쉼터 기준일', this.shelterDate)));
     this.facilityLegend = h('div', { class: 'legend-facilities', hidden: true });
     box.append(this.facilityLegend);
     this.quality = h('div', { class: 'legend-quality', hidden: true },
@@ -71,6 +96,11 @@ export class Legend {
   setQuality(q, onPick) {
     this.quality.hidden = !q;
     replace(this.quality.lastChild, q ? qualityButtons(q, onPick, { compact: true }) : []);
+  }
+
+  /** The day the shelter layers and the household panel's shelter line are for (YYYY-MM-DD). */
+  get shelterDay() {
+    return this.shelterDate.value || seoulToday();
   }
 
   /** The symbols of the facility categories present on the map. */

@@ -15,7 +15,7 @@ import { FacilityCheckDialog } from './quality.js';
 import { ReportQueue, openReportCount } from './reports.js';
 import { emptyFilters, layerParams, listParams, parseHash, toHash, writeHash } from './state.js';
 import { StatsView } from './stats.js';
-import { ROLES } from './vocab.js';
+import { FACILITY_CATEGORIES, ROLES, label } from './vocab.js';
 
 const WHOLE_DISTRICT = new Set(['admin', 'district_staff']);
 const STAFF = new Set(['admin', 'district_staff', 'dong_staff']);
@@ -51,6 +51,7 @@ map.onTileError = (err) => { if (err.status !== 401) showNotice(`가구 지도 �
 const list = new HouseholdList($('#sidebar'), { onChange: (change) => filtersChanged(change), onOpen: (hh) => openFromList(hh) });
 const panel = new HouseholdPanel($('#household-panel'), {
   map, onClose: () => closePanel(), onChanged: (hh) => householdChanged(hh), role: null,
+  shelterDay: () => map.legend.shelterDay,
 });
 const queue = new ReportQueue($('#report-queue'), {
   onOpen: (r) => openReport(r.id, { fromList: true, report: r }),
@@ -196,6 +197,48 @@ map.facilityToggle.addEventListener('change', async () => {
     }
   }
   map.showFacilities(map.facilityToggle.checked);
+});
+
+// 경로당 and the heat/cold shelters: each switch shows its category; the shelters only those open on the legend's
+// day, reloaded when the day changes (the household panel's shelter line follows the same day).
+const SHELTERS = new Set(['heat_shelter', 'cold_shelter']);
+const overlayLoads = new Map();
+
+async function loadOverlay(code) {
+  const params = { category: code };
+  if (SHELTERS.has(code)) params.open_on = map.legend.shelterDay;
+  const key = JSON.stringify(params);
+  overlayLoads.set(code, key);
+  const collection = await api.get('/layers/facilities', params);
+  if (overlayLoads.get(code) !== key) return; // a newer day was asked for meanwhile
+  map.setOverlay(code, collection);
+}
+
+for (const [code, toggle] of Object.entries(map.overlayToggles)) {
+  toggle.addEventListener('change', async () => {
+    if (toggle.checked) {
+      try {
+        await loadOverlay(code);
+      } catch (err) {
+        toggle.checked = false;
+        if (err.status !== 401) showNotice(`${label(FACILITY_CATEGORIES, code)}을(를) 불러오지 못했습니다: ${err.message}`);
+        return;
+      }
+    }
+    map.showOverlay(code, toggle.checked);
+  });
+}
+
+map.shelterDate.addEventListener('change', async () => {
+  panel.refreshShelter();
+  for (const code of SHELTERS) {
+    if (!map.overlayToggles[code].checked) continue;
+    try {
+      await loadOverlay(code);
+    } catch (err) {
+      if (err.status !== 401) showNotice(`${label(FACILITY_CATEGORIES, code)}을(를) 불러오지 못했습니다: ${err.message}`);
+    }
+  }
 });
 
 $('#list-toggle').addEventListener('click', () => {

@@ -4,7 +4,7 @@
 
 import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
 import { formatCount, h } from './dom.js';
-import { Legend } from './legend.js';
+import { Legend, OVERLAY_CATEGORIES } from './legend.js';
 import { HouseholdTileLayer, POINTS_FROM_ZOOM } from './tiles.js';
 import {
   EMPTY_TRACT_COLOR, FACILITY_CATEGORIES, OUTLINE_DARK, OVERDUE_LABEL, REPORT_STATUSES, RISK_COLORS, RISK_LABELS,
@@ -52,6 +52,16 @@ function nextFrame() {
   return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
 }
 
+/** A shelter's tooltip line: its period, capacity and night/holiday opening. */
+function shelterNote(p) {
+  const md = (iso) => `${Number(iso.slice(5, 7))}/${Number(iso.slice(8, 10))}`;
+  const parts = [`운영 ${md(p.open_from)}~${md(p.open_to)}`];
+  if (Number.isFinite(p.capacity)) parts.push(`${p.capacity}명`);
+  if (p.night_open) parts.push('야간 개방');
+  if (p.holiday_open) parts.push('휴일 개방');
+  return parts.join(' · ');
+}
+
 export class HappyMap {
   constructor(element, { onHouseholdClick, onReportClick } = {}) {
     this.onHouseholdClick = onHouseholdClick || (() => {});
@@ -70,6 +80,8 @@ export class HappyMap {
     this.tracts = L.featureGroup().addTo(this.map);
     this.households = L.featureGroup().addTo(this.map);
     this.facilities = L.featureGroup();
+    // 경로당 and the shelters: one layer per category, each with its legend switch (shelters: of one day).
+    this.overlays = new Map(OVERLAY_CATEGORIES.map((code) => [code, L.featureGroup()]));
     this.reports = L.featureGroup(); // blind-spot reports of the triage queue (staff, 신고 tab)
     this.reportMarkers = new Map();
     this.selectedReport = null;
@@ -110,6 +122,8 @@ export class HappyMap {
     this.legend.addTo(this.map);
     this.tractToggle = this.legend.tractToggle;
     this.facilityToggle = this.legend.facilityToggle;
+    this.overlayToggles = this.legend.overlayToggles;
+    this.shelterDate = this.legend.shelterDate;
     this.tractToggle.addEventListener('change', () => this.showTracts(this.tractToggle.checked));
     this.counts = { high: 0, medium: 0, low: 0, unvisited: 0, overdue: 0 };
     this.drawnAt = null;
@@ -123,6 +137,11 @@ export class HappyMap {
     this.dongs.clearLayers();
     this.facilities.clearLayers();
     this.facilitiesLoaded = false;
+    for (const [code, group] of this.overlays) {
+      group.clearLayers();
+      this.map.removeLayer(group);
+      this.overlayToggles[code].checked = false;
+    }
     this.setReports([]);
     this.showReports(false);
     this.stopPick();
@@ -540,29 +559,62 @@ export class HappyMap {
     if (bounds && bounds.isValid()) this.map.fitBounds(bounds, { padding: [12, 12], animate: false });
   }
 
-  /** Facilities as symbols per category; loaded once, on first display. */
-  setFacilities(collection) {
-    this.facilities.clearLayers();
+  /** Markers of a facility layer's features, one symbol per category. */
+  _facilityMarkers(collection) {
+    const markers = [];
     for (const f of collection.features || []) {
       if (!f.geometry || f.geometry.type !== 'Point') continue;
       const p = f.properties || {};
       const cat = FACILITY_CATEGORIES[p.category] || FACILITY_CATEGORIES.other;
       const [lon, lat] = f.geometry.coordinates;
       const icon = L.divIcon({
-        html: h('span', { class: 'fac-symbol', style: { background: cat.color }, text: cat.symbol }),
-        className: 'hm-facility', iconSize: [20, 20], iconAnchor: [10, 10],
+        html: h('span', {
+          class: 'fac-symbol', style: { background: cat.color }, text: cat.symbol,
+          dataset: { facilityId: String(p.id), category: p.category || '' },
+        }),
+        className: `hm-facility hm-facility-${p.category}`, iconSize: [20, 20], iconAnchor: [10, 10],
       });
       const marker = L.marker([lat, lon], { icon, keyboard: false, title: '' });
       marker.bindTooltip(() => h('div', { class: 'tip' },
-        h('strong', { text: p.name || '' }), h('div', { text: label(FACILITY_CATEGORIES, p.category) })),
+        h('strong', { text: p.name || '' }), h('div', { text: label(FACILITY_CATEGORIES, p.category) }),
+        p.open_from ? h('div', { text: shelterNote(p) }) : null),
       { direction: 'top', offset: [0, -8] });
       marker.hmFacility = p;
-      this.facilities.addLayer(marker);
+      markers.push(marker);
     }
+    return markers;
+  }
+
+  /** Facilities as symbols per category; loaded once, on first display. */
+  setFacilities(collection) {
+    this.facilities.clearLayers();
+    for (const marker of this._facilityMarkers(collection)) this.facilities.addLayer(marker);
     this.facilitiesLoaded = true;
     const present = new Set();
     this.facilities.eachLayer((m) => present.add(m.hmFacility.category));
     this.legend.setFacilityCategories(present);
+  }
+
+  /** One switchable category layer (경로당, 무더위쉼터, 한파쉼터): its points replace what it showed. */
+  setOverlay(code, collection) {
+    const group = this.overlays.get(code);
+    group.clearLayers();
+    for (const marker of this._facilityMarkers(collection)) group.addLayer(marker);
+  }
+
+  showOverlay(code, on) {
+    const group = this.overlays.get(code);
+    if (on) group.addTo(this.map);
+    else this.map.removeLayer(group);
+  }
+
+  /** For tests: the ids of the points a category layer shows now (none while its switch is off). */
+  overlayIds(code) {
+    const group = this.overlays.get(code);
+    if (!group || !this.map.hasLayer(group)) return [];
+    const ids = [];
+    group.eachLayer((m) => { if (m.getElement()) ids.push(m.hmFacility.id); });
+    return ids.sort((a, b) => a - b);
   }
 
   showFacilities(on) {

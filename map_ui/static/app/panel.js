@@ -1,12 +1,13 @@
-// The household panel: details (masked as the API gives them), needs, visit history, services, nearby
-// facilities, and the visit form. Everything from data is inserted as text.
+// The household panel: details (masked as the API gives them), needs, visit history, services, the nearest
+// shelter of the season (가장 가까운 무더위쉼터 350 m) and nearby facilities, and the visit form. Everything from
+// data is inserted as text.
 
 import { api } from './api.js';
 import { formatDate, formatDateTime, h, replace } from './dom.js';
 import { NearbyFacilities } from './nearby.js';
 import { visitForm } from './visitform.js';
 import {
-  CLOSE_REASONS, CONTACT_TYPES, INDICATORS, NEEDS, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, SERVICE_STATUSES,
+  CLOSE_REASONS, CONTACT_TYPES, FACILITY_CATEGORIES, INDICATORS, NEEDS, OVERDUE_LABEL, RISK_COLORS, RISK_LABELS, SERVICE_STATUSES,
   SERVICE_TYPES, VISITOR_TYPES, label,
 } from './vocab.js';
 
@@ -41,8 +42,10 @@ function chips(codes, table) {
 }
 
 export class HouseholdPanel {
-  constructor(root, { map, onClose, onChanged, role }) {
+  constructor(root, { map, onClose, onChanged, role, shelterDay = seoulToday }) {
     this.root = root;
+    this.shelterDay = shelterDay; // () → the day (YYYY-MM-DD) the shelter line is for: the legend's 쉼터 기준일
+    this.shelterLine = null;
     this.map = map;
     this.onClose = onClose;
     this.onChanged = onChanged; // (household) after a visit changed it
@@ -145,6 +148,7 @@ export class HouseholdPanel {
 
     const visits = h('div', { class: 'visits' }, h('p', { class: 'loading', text: '불러오는 중…' }));
     const services = h('div', { class: 'services' }, h('p', { class: 'loading', text: '불러오는 중…' }));
+    this.shelterLine = h('div', { class: 'shelter-line', hidden: true, attrs: { 'aria-live': 'polite' } });
     const nearby = new NearbyFacilities(hh, {
       map: this.map, canRefer: staff,
       isCurrent: () => gen === this.generation,
@@ -159,11 +163,53 @@ export class HouseholdPanel {
         section('욕구', chips(hh.needs, NEEDS) || empty('기록된 욕구가 없습니다.')),
         section('방문 이력', visits),
         section('서비스 연계', services),
-        section('가까운 기관', nearby.el)));
+        section('가까운 기관', this.shelterLine, nearby.el)));
     this.root.scrollTop = 0;
     this._loadVisits(hh.id, visits, gen);
     this._loadServices(hh.id, services, gen, nearby);
     nearby.load();
+    if (staff) this._loadShelter(hh.id, gen);
+  }
+
+  /** The shelter line again, for the day now chosen in the legend. */
+  refreshShelter() {
+    if (this.current && this.shelterLine && STAFF.has(this.role)) this._loadShelter(this.current.id, this.generation);
+  }
+
+  /** 가장 가까운 무더위쉼터 350 m (in summer; 한파쉼터 in winter) with the shelter's name; hidden off season. */
+  async _loadShelter(id, gen) {
+    const line = this.shelterLine;
+    const day = this.shelterDay();
+    let data;
+    try {
+      data = await api.get(`/households/${id}/nearest-shelter`, { on: day });
+    } catch {
+      data = null;
+    }
+    if (gen !== this.generation || line !== this.shelterLine || day !== this.shelterDay()) return;
+    const s = data && data.shelter;
+    if (!s) {
+      line.hidden = !(data && data.category);
+      replace(line, data && data.category ? h('span', { class: 'shelter-none', text: `${formatDate(day)} 운영 중인 ${data.category_label}가 없습니다.` }) : null);
+      line.dataset.category = (data && data.category) || '';
+      delete line.dataset.distanceM;
+      return;
+    }
+    const cat = FACILITY_CATEGORIES[s.category] || FACILITY_CATEGORIES.other;
+    const button = h('button', {
+      type: 'button', class: 'shelter-link', attrs: { 'aria-label': `${s.name} 지도에 표시` },
+    },
+    h('span', { class: 'fac-symbol small', style: { background: cat.color }, text: cat.symbol, attrs: { 'aria-hidden': 'true' } }),
+    h('strong', { class: 'shelter-text', text: data.line }),
+    h('span', { class: 'shelter-name', text: s.name }));
+    button.addEventListener('click', () => this.map.flagFacility(s));
+    const notes = [`${formatDate(s.open_from)}~${formatDate(s.open_to)}`];
+    if (Number.isFinite(s.capacity)) notes.push(`${s.capacity}명`);
+    notes.push(s.night_open ? '야간 개방' : '야간 미개방');
+    if (s.holiday_open) notes.push('휴일 개방');
+    replace(line, button, h('div', { class: 'shelter-meta', text: notes.join(' · ') }));
+    Object.assign(line.dataset, { category: s.category, shelterId: String(s.id), distanceM: String(s.distance_m) });
+    line.hidden = false;
   }
 
   _unmaskForm(hh) {
