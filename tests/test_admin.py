@@ -241,3 +241,8 @@ def test_accounts_made_on_the_command_line_belong_to_the_district(client, as_use
     assert user.district_id == district and user.version == 1
     listed = client.get("/api/v1/admin/users", headers=as_user("district"), params={"q": "cli.made"}).json()
     assert [u["username"] for u in listed["items"]] == ["cli.made"]
+
+
+def test_a_search_with_a_nul_character_is_refused_in_korean(client, as_user):
+    r = client.get("/api/v1/admin/users", headers=as_user("admin"), params={"q": "dong\x00"})
+    assert r.status_code == 422 and "NUL" in r.json()["detail"]

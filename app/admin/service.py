@@ -13,6 +13,7 @@ from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.facilities.models import Facility
 from app.policy.principal import Principal
 from app.tracts.models import District, Dong, Tract
+from app.validation import clean_text
 
 MANAGERS = ("admin", "district_staff")
 STALE = "다른 관리자가 먼저 이 계정을 바꿨습니다. 새로고침 후 다시 시도하세요."
@@ -62,6 +63,10 @@ def list_(session: Session, principal: Principal, *, q: str | None, role: str | 
     """Accounts the caller manages, by username, optionally by a word of the username or name and a role."""
     _require_manager(principal)
     conds = [_managed(session, principal)]
+    try:
+        q = clean_text(q) if q else q
+    except ValueError as exc:
+        raise InvalidInput(f"q: {exc}") from None
     if q:
         word = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         conds.append(or_(User.username.ilike(word), User.display_name.ilike(word)))

@@ -258,6 +258,8 @@ def test_each_quality_count_opens_the_list_it_counts(browser, live_server, shots
 
         # The legend carries the same counts; 처리 대기 opens the report queue filtered to waiting reports.
         wait_until(page, "() => document.querySelectorAll('.legend-quality .quality-item').length === 5")
+        assert page.is_hidden(".legend-quality .quality-item"), "folded: the legend leaves the map free"
+        page.click(".legend-quality summary")
         legend = page.evaluate("""() => Object.fromEntries(
             [...document.querySelectorAll('.legend-quality .quality-item')]
             .map(b => [b.dataset.key, Number(b.dataset.count)]))""")
@@ -297,7 +299,8 @@ def test_the_legend_counts_on_a_phone(browser, live_server, shots):
         sign_in(page, "dong01")
         wait_until(page, "() => window.__happymap.quality() !== null")
         page.click(".hm-legend summary")
-        page.locator(".legend-quality").wait_for(state="visible")
+        page.click(".legend-quality summary")
+        page.locator(".legend-quality .quality-item").first.wait_for(state="visible")
         page.screenshot(path=str(shots / "legend-quality-360.png"))
         # From the map the header link goes to the statistics without signing in again.
         page.click("#nav-stats")

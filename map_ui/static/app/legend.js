@@ -61,8 +61,11 @@ export class Legend {
       h('label', { class: 'legend-date' }, '쉼터 기준일', this.shelterDate)));
     this.facilityLegend = h('div', { class: 'legend-facilities', hidden: true });
     box.append(this.facilityLegend);
-    this.quality = h('div', { class: 'legend-quality', hidden: true },
-      h('div', { class: 'legend-subtitle', text: '점검 필요' }), h('div', { class: 'quality-list compact' }));
+    // Folded by default: the legend must not cover the middle of the map, where people click to place things.
+    this.qualityNote = h('span', { class: 'legend-hint' });
+    this.qualityList = h('div', { class: 'quality-list compact' });
+    this.quality = h('details', { class: 'legend-quality', hidden: true },
+      h('summary', { class: 'legend-subtitle' }, '점검 필요 ', this.qualityNote), this.qualityList);
     box.append(this.quality);
     L.DomEvent.disableClickPropagation(box);
     L.DomEvent.disableScrollPropagation(box);
@@ -95,7 +98,10 @@ export class Legend {
   /** The data-quality counts (GET /stats/quality) as buttons that open their lists; null hides them. */
   setQuality(q, onPick) {
     this.quality.hidden = !q;
-    replace(this.quality.lastChild, q ? qualityButtons(q, onPick, { compact: true }) : []);
+    const buttons = q ? qualityButtons(q, onPick, { compact: true }) : [];
+    const open = buttons.filter((b) => b.classList.contains('has-count')).length;
+    this.qualityNote.textContent = q ? (open ? `(${open}개 항목)` : '(없음)') : '';
+    replace(this.qualityList, buttons);
   }
 
   /** The day the shelter layers and the household panel's shelter line are for (YYYY-MM-DD). */
