@@ -154,7 +154,7 @@ def test_shelters_at_phone_width(browser, live_server, shots):
     try:
         sign_in(page, USER)
         legend = page.locator(".hm-legend")
-        legend.locator("summary").click()  # folded on a phone
+        legend.locator("summary.legend-title").click()  # folded on a phone
         set_day(page, "2026-07-15")
         page.locator("#toggle-heat_shelter").check()
         wait_drawn(page, "heat_shelter", open_shelters(live_server, "heat_shelter", "2026-07-15"))

@@ -298,7 +298,7 @@ def test_the_legend_counts_on_a_phone(browser, live_server, shots):
     try:
         sign_in(page, "dong01")
         wait_until(page, "() => window.__happymap.quality() !== null")
-        page.click(".hm-legend summary")
+        page.click(".hm-legend summary.legend-title")
         page.click(".legend-quality summary")
         page.locator(".legend-quality .quality-item").first.wait_for(state="visible")
         page.screenshot(path=str(shots / "legend-quality-360.png"))
