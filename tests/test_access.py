@@ -58,6 +58,9 @@ def _max_id(session) -> int:
     return session.execute(select(func.coalesce(func.max(AccessRecord.id), 0))).scalar_one()
 
 
+MAP_VIEWS = ("/api/v1/layers/households", "/api/v1/tiles/households/{z}/{x}/{y}.mvt")
+
+
 class Script:
     """Sends requests by route template and keeps what a personal-data answer should have left behind."""
 
@@ -75,7 +78,10 @@ class Script:
         op = operation_for(method, template)
         assert op is not None, template
         if op.personal and 200 <= response.status_code < 300:
-            self.expected.append((user, f"{method} {path}"))
+            query = response.request.url.query.decode()
+            # A map view (a layer, like a tile) is recorded by its whole request: which area, which filters.
+            shown = f"{path}?{query}" if template in MAP_VIEWS and query else path
+            self.expected.append((user, f"{method} {shown}"))
         return response
 
 
@@ -371,3 +377,24 @@ def test_monthly_review_report(fresh, frozen_clock):
     bad = _cli(fresh.url, "access-report", "--month", "2031-13")
     assert bad.returncode == 2 and "YYYY-MM" in bad.stderr
     assert headers  # both demo accounts signed in before the clock moved
+
+
+def test_a_layer_view_is_recorded_by_its_query_and_count(client, as_user, session):
+    """Like a map tile: one record naming the request (area, filters, bbox) and how many households it showed;
+    replaying that query gives the ids."""
+    headers = as_user("dong01")
+    lon, lat = client.get("/api/v1/layers/households", headers=headers).json()["features"][0]["geometry"]["coordinates"]
+    bbox = f"{lon - 0.004:.6f},{lat - 0.003:.6f},{lon + 0.004:.6f},{lat + 0.003:.6f}"
+    before = session.execute(text("SELECT max(id) FROM access_records")).scalar() or 0
+    layer = client.get("/api/v1/layers/households", params={"bbox": bbox, "risk": "low,unvisited"}, headers=headers)
+    assert layer.status_code == 200
+    shown = [f["id"] for f in layer.json()["features"]]
+    assert shown
+    rows = session.execute(text("SELECT action, resource, household_count, household_ids FROM access_records "
+                                "WHERE id > :b"), {"b": before}).all()
+    assert len(rows) == 1
+    action, resource, count, ids = rows[0]
+    assert action == "list" and count == len(shown) and not ids
+    assert resource.startswith("GET /api/v1/layers/households?") and "bbox=" in resource and "risk=" in resource
+    again = client.get(resource.split(" ", 1)[1], headers=headers).json()
+    assert [f["id"] for f in again["features"]] == shown

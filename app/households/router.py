@@ -77,5 +77,7 @@ def close_household(request: Request, household_id: RecordId, body: HouseholdClo
 @router.get("/layers/households", response_class=Response,
             responses={200: {"content": {GEOJSON: {}}, "description": "GeoJSON FeatureCollection"}})
 def households_layer(request: Request, principal: CurrentUser, session: SessionDep, f: LayerFilter):
-    """Household points: id, risk level, colour and overdue only."""
-    return Response(service.layer(session, principal, f, _resource(request)), media_type=GEOJSON)
+    """Household points: id, risk level, colour and overdue only. Recorded with its query (area and filters,
+    no personal data), which says which households it showed."""
+    resource = _resource(request) + (f"?{request.url.query}" if request.url.query else "")
+    return Response(service.layer(session, principal, f, resource), media_type=GEOJSON)

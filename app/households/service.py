@@ -18,7 +18,7 @@ from app.geo.validate import BBox
 from app.households import rrn
 from app.households.models import SEARCH_WORDS, Household
 from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdUpdate
-from app.layers.geojson import collection_and_ids
+from app.layers.geojson import collection_and_count
 from app.policy.masking import mask_name, mask_phone
 from app.policy.principal import Principal
 from app.policy.scope import household_scope
@@ -329,13 +329,15 @@ def _saved(session: Session, principal: Principal, household: Household, resourc
 
 
 def layer(session: Session, principal: Principal, f: HouseholdFilter, resource: str) -> str:
-    """Household points with only id, level, colour and overdue; where they are is still recorded as a view."""
+    """Household points with only id, level, colour and overdue. The view is recorded as a map tile's is: its
+    query (area, filters, bbox, as of now) and how many households it showed, not every id on every pan; the
+    ids are what that query gave at that moment."""
     ensure_area_visible(session, principal, f)
     query = _layer_query(AreaKey.of(principal, f), f.bbox is not None)
     box = f.bbox
     params = {"west": box.west, "south": box.south, "east": box.east, "north": box.north} if box else {}
-    text, ids = session.connection().execute(query, params).one()
-    access.record(session, principal, "list", resource, ids or ())
+    text, shown = session.connection().execute(query, params).one()
+    access.record(session, principal, "list", resource, (), household_count=shown)
     return text
 
 
@@ -353,7 +355,7 @@ def _layer_query(key: AreaKey, bbox: bool) -> Select:
     src = (select(Household.id, Household.geom, Household.risk_level, Household.next_visit_due)
            .where(*conds).subquery())
     color = case(*[(src.c.risk_level == lvl, hexcode) for lvl, hexcode in COLORS.items()])
-    return collection_and_ids(src, src.c.geom, {
+    return collection_and_count(src, src.c.geom, {
         "id": src.c.id, "risk_level": src.c.risk_level, "color": color, "overdue": src.c.next_visit_due < key.today,
     }, precision=6)
 

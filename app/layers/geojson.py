@@ -1,6 +1,6 @@
 """GeoJSON FeatureCollections built inside PostGIS and returned as text (no per-row Python work)."""
-from sqlalchemy import BigInteger, Select, Text, cast, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY, JSON, aggregate_order_by
+from sqlalchemy import Select, Text, cast, func, select, text
+from sqlalchemy.dialects.postgresql import JSON, aggregate_order_by
 from sqlalchemy.orm import Session
 
 
@@ -11,13 +11,11 @@ def feature_collection(session: Session, source, geom_column, properties: dict, 
     return session.execute(select(collection).select_from(source)).scalar_one()
 
 
-def collection_and_ids(source, geom_column, properties: dict, precision: int = 6) -> Select:
-    """A statement answering the FeatureCollection and its feature ids from one scan (a layer view records which
-    ids it showed)."""
+def collection_and_count(source, geom_column, properties: dict, precision: int = 6) -> Select:
+    """A statement answering the FeatureCollection and how many features it holds, from one scan (a layer view
+    is recorded by its query and count, as a map tile is)."""
     collection = _collection(geom_column, properties, precision, None)
-    ids = func.coalesce(func.array_agg(aggregate_order_by(properties["id"], properties["id"])),
-                        cast(text("'{}'"), ARRAY(BigInteger)))
-    return select(collection, ids).select_from(source)
+    return select(collection, func.count()).select_from(source)
 
 
 def _collection(geom_column, properties: dict, precision: int, order_by):
