@@ -227,6 +227,16 @@ def test_the_phone_layout_and_a_tongjang_without_statistics(browser, live_server
         screenshot_whole(page, shots / "stats-360.png")
     finally:
         page.context.close()
+    # A manager's header (지도, 통계, 관리, 목록·필터, 로그아웃) fits a 360 px phone, nothing cut off.
+    page = open_page(browser, live_server, viewport=PHONE)
+    try:
+        sign_in(page, "district")
+        for selector in ("#nav-map", "#nav-stats", "#admin-link", "#list-toggle", "#logout-button"):
+            box = page.locator(selector).bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], selector
+        page.locator(".topbar").screenshot(path=str(shots / "header-district-360.png"))
+    finally:
+        page.context.close()
     page = open_page(browser, live_server, viewport=PHONE)
     try:
         sign_in(page, "tongjang01", path="/stats")
