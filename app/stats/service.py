@@ -58,11 +58,8 @@ def stats(session: Session, principal: Principal, dong_id: int | None, date_from
     The caseload counts active households; the work counts every household of the area, closed ones too,
     because their visits were made.
     """
-    if not principal.is_staff:
-        raise Forbidden("통계는 담당 공무원만 볼 수 있습니다.")
     check_period(date_from, date_to)
-    if dong_id is not None:
-        places.ensure_dong_visible(session, principal, dong_id)
+    _check_caller(session, principal, dong_id)
     today = get_settings().today()
     area = [household_scope(principal)] + ([Household.dong_id == dong_id] if dong_id is not None else [])
     active = [*area, Household.status == "active"]
@@ -94,7 +91,7 @@ def stats(session: Session, principal: Principal, dong_id: int | None, date_from
     total, high, medium, low, unvisited, overdue = caseload
     visits_total, visited, participations, needs_surveys, service_links, facilities = work
     breakdowns = Breakdowns(session, principal, area, visits, date_from, date_to, today)
-    return {**breakdowns.all(dong_id, interval), "quality": quality(session, principal, dong_id, overdue),
+    return {**breakdowns.all(dong_id, interval), "quality": _quality(session, principal, dong_id),
         "households_total": total, "households_visited": visited, "visits_total": visits_total,
         "risk": {"high": high, "medium": medium, "low": low, "unvisited": unvisited},
         "visitor_participations": participations, "needs_surveys": needs_surveys,
@@ -103,14 +100,23 @@ def stats(session: Session, principal: Principal, dong_id: int | None, date_from
     }
 
 
-def quality(session: Session, principal: Principal, dong_id: int | None, overdue: int | None = None) -> dict:
-    """What needs checking now in the caller's area (not the period's): points placed only approximately,
-    households past their visit cycle, reports untriaged too long or with no place, facilities whose referral
-    capacity is unconfirmed. Each count is what the filtered list it opens shows."""
+def _check_caller(session: Session, principal: Principal, dong_id: int | None) -> None:
+    """Staff only, and a dong inside their area (404 otherwise)."""
     if not principal.is_staff:
         raise Forbidden("통계는 담당 공무원만 볼 수 있습니다.")
     if dong_id is not None:
         places.ensure_dong_visible(session, principal, dong_id)
+
+
+def quality(session: Session, principal: Principal, dong_id: int | None) -> dict:
+    """What needs checking now in the caller's area (not the period's): points placed only approximately,
+    households past their visit cycle, reports untriaged too long or with no place, facilities whose referral
+    capacity is unconfirmed. Each count is what the filtered list it opens shows."""
+    _check_caller(session, principal, dong_id)
+    return _quality(session, principal, dong_id)
+
+
+def _quality(session: Session, principal: Principal, dong_id: int | None) -> dict:
     settings = get_settings()
     today = settings.today()
     active = [household_scope(principal), Household.status == "active"]
@@ -127,7 +133,7 @@ def quality(session: Session, principal: Principal, dong_id: int | None, overdue
         .where(*reports)).one()
     facilities = session.execute(select(func.count()).select_from(Facility).where(
         _facility_area(principal, dong_id), referrals_unconfirmed(today))).scalar_one()
-    return {"households_approximate": approximate, "overdue": late if overdue is None else overdue,
+    return {"households_approximate": approximate, "overdue": late,
             "reports_waiting": waiting, "reports_unplaced": unplaced,
             "facilities_unconfirmed": facilities, "report_waiting_days": settings.report_waiting_days,
             "referral_confirm_days": settings.referral_confirm_days, "as_of": today}

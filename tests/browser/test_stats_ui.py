@@ -184,6 +184,7 @@ def test_the_district_figures_equal_the_api_and_the_charts_are_drawn(browser, li
         page.emulate_media(media="print")
         pdf = tmp_path / "stats.pdf"
         page.pdf(path=str(pdf), format="A4", print_background=True)
+        (shots / "stats-print.pdf").write_bytes(pdf.read_bytes())  # looked at as PNG pages (pdftoppm)
         text = "".join("".join(p.extract_text().split()) for p in PdfReader(str(pdf)).pages)
         assert "복지사각지대발굴·관리통계" in text and "2026.9.1.~2026.11.30." in text
         assert f"합계{custom['households_total']:,}" in text and "표CSV" not in text

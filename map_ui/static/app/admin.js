@@ -2,10 +2,11 @@
 // admins and district staff the accounts, the permission history and the monthly access-record review.
 // Anyone else sees a Korean "권한이 없습니다" panel; the API refuses them too (403).
 
-import { ApiError, api, login, logout, setExpiredHandler, setOutageHandler } from './api.js';
+import { ApiError, api, logout, setExpiredHandler, setOutageHandler } from './api.js';
 import { AccountsPane } from './adminaccounts.js';
 import { HistoryPane } from './adminhistory.js';
 import { ReviewPane } from './adminreview.js';
+import { showSignIn, wireSignIn } from './signin.js';
 import { ROLES } from './vocab.js';
 
 const MANAGERS = new Set(['admin', 'district_staff']);
@@ -32,15 +33,6 @@ const accounts = new AccountsPane($('#accounts-pane'), { onForbidden: (m) => sho
 const history = new HistoryPane($('#history-pane'), { onForbidden: (m) => showForbidden(m) });
 const review = new ReviewPane($('#review-pane'), { onForbidden: (m) => showForbidden(m) });
 
-function showLogin(message) {
-  view.app.hidden = true;
-  view.login.hidden = false;
-  view.message.textContent = message || '';
-  view.message.hidden = !message;
-  view.form.elements.password.value = '';
-  view.form.elements.username.focus();
-}
-
 function signOut(message) {
   me = null;
   hook.ready = false;
@@ -50,7 +42,7 @@ function signOut(message) {
   history.reset();
   review.reset();
   setTab('accounts');
-  showLogin(message);
+  showSignIn(view, message);
 }
 
 /** The refusal as a panel of its own (never a half-drawn screen). */
@@ -66,29 +58,7 @@ function showForbidden(message) {
 setExpiredHandler(() => signOut('세션이 만료되었습니다. 다시 로그인하세요.'));
 setOutageHandler((on) => { $('#outage-notice').hidden = !on; });
 
-view.form.addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const button = $('#login-submit');
-  const username = view.form.elements.username.value.trim();
-  const password = view.form.elements.password.value;
-  if (!username || !password) {
-    view.message.textContent = '아이디와 비밀번호를 입력하세요.';
-    view.message.hidden = false;
-    return;
-  }
-  button.disabled = true;
-  button.textContent = '로그인 중…';
-  try {
-    await login(username, password);
-    await startApp();
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) showLogin('아이디 또는 비밀번호가 올바르지 않습니다.');
-    else showLogin(err.message || '로그인하지 못했습니다.');
-  } finally {
-    button.disabled = false;
-    button.textContent = '로그인';
-  }
-});
+wireSignIn(view, () => startApp());
 
 $('#logout-button').addEventListener('click', async () => {
   try { await logout(); } catch { /* the token is forgotten anyway */ }

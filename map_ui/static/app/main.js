@@ -3,7 +3,7 @@
 // counts and the statistics view at /stats (the same page, so the in-memory sign-in carries over); for a partner
 // agency only its referral inbox (no map, nothing in the URL).
 
-import { ApiError, api, login, logout, setExpiredHandler, setOutageHandler } from './api.js';
+import { api, logout, setExpiredHandler, setOutageHandler } from './api.js';
 import { h, replace } from './dom.js';
 import { HouseholdList } from './list.js';
 import { ExportDialog, PrintDialog } from './jobs.js';
@@ -13,6 +13,7 @@ import { ReportPanel } from './reportpanel.js';
 import { PartnerInbox } from './partner.js';
 import { FacilityCheckDialog } from './quality.js';
 import { ReportQueue, openReportCount } from './reports.js';
+import { showSignIn, wireSignIn } from './signin.js';
 import { emptyFilters, layerParams, listParams, parseHash, toHash, writeHash } from './state.js';
 import { StatsView } from './stats.js';
 import { FACILITY_CATEGORIES, ROLES, label } from './vocab.js';
@@ -108,15 +109,6 @@ function panelInsets() {
   return isMobile() ? { right: 0, bottom: box.height } : { right: box.width, bottom: 0 };
 }
 
-function showLogin(message) {
-  view.app.hidden = true;
-  view.login.hidden = false;
-  view.message.textContent = message || '';
-  view.message.hidden = !message;
-  view.form.elements.password.value = '';
-  view.form.elements.username.focus();
-}
-
 /** Forget everything of the session (in memory only) and go back to the sign-in form. */
 function signOut(message) {
   me = null;
@@ -148,37 +140,13 @@ function signOut(message) {
   hook.ready = false;
   hook.pointsDrawn = false;
   document.body.classList.remove('list-open', 'panel-open');
-  showLogin(message);
+  showSignIn(view, message);
 }
 
 setExpiredHandler(() => signOut('세션이 만료되었습니다. 다시 로그인하세요.'));
 setOutageHandler((on) => { $('#outage-notice').hidden = !on; });
 
-view.form.addEventListener('submit', async (e) => {
-  e.preventDefault();
-  const t0 = performance.now();
-  const button = view.form.querySelector('button[type="submit"]');
-  const username = view.form.elements.username.value.trim();
-  const password = view.form.elements.password.value;
-  if (!username || !password) {
-    view.message.textContent = '아이디와 비밀번호를 입력하세요.';
-    view.message.hidden = false;
-    return;
-  }
-  button.disabled = true;
-  button.textContent = '로그인 중…';
-  try {
-    await login(username, password);
-    await startApp(t0);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 401) showLogin('아이디 또는 비밀번호가 올바르지 않습니다.');
-    else if (!view.app.hidden) showNotice(err.message);
-    else showLogin(err.message || '로그인하지 못했습니다.');
-  } finally {
-    button.disabled = false;
-    button.textContent = '로그인';
-  }
-});
+wireSignIn(view, (t0) => startApp(t0), { onLateError: (err) => showNotice(err.message) });
 
 $('#logout-button').addEventListener('click', async () => {
   try { await logout(); } catch { /* the token is forgotten anyway */ }
@@ -743,5 +711,5 @@ function reportConverted(hh) {
   tractsTimer = setTimeout(() => { if (me) loadTracts(); }, 300);
 }
 
-showLogin('');
+showSignIn(view, '');
 showNotice('');
