@@ -263,7 +263,18 @@ def test_nul_characters_are_dropped_and_the_report_is_filed(client, session):
 def test_past_the_deadline_the_answer_goes_out_and_nothing_is_kept(client, session, receipt_lock, monkeypatch):
     monkeypatch.setattr(kakao, "DEADLINE_S", 0.5)
     monkeypatch.setattr(kakao, "LOCK_TIMEOUT_MS", 10_000)
-    threading.Timer(1.5, receipt_lock.set).start()  # the lock frees after the answer has gone out
+
+    class Abandoned(threading.Event):
+        def set(self):
+            super().set()
+            receipt_lock.set()  # the lock frees the moment the late answer is chosen, not after a guessed delay
+
+    class TurnFreeingTheLock(kakao._Turn):
+        def __init__(self, session):
+            super().__init__(session)
+            self.abandoned = Abandoned()
+
+    monkeypatch.setattr(kakao, "_Turn", TurnFreeingTheLock)
     before = count_reports(session)
     status, said, _ = post(client, payload("마감 시간을 넘긴 신고 메시지입니다", user_id="kakao-slow"))
     assert status == 200 and "늦어지고" in said
