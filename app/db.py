@@ -1,9 +1,10 @@
 """Database engine, session factory and the declarative base."""
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+from anyio import to_thread
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -54,16 +55,21 @@ def _factory_for(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def get_session() -> Iterator[Session]:
+async def get_session() -> AsyncIterator[Session]:
     """FastAPI dependency: one session per request, closed after the answer went out.
 
-    Services only flush; the request's unit of work (`app.deps.transaction`) commits once."""
+    Services only flush; the request's unit of work (`app.deps.transaction`) commits once. Async because a new
+    session touches nothing; closing needs a worker thread only while it still holds a connection (the unit of
+    work's commit has normally released it), so a request pays no thread hop for its session."""
     session = session_factory()()
     try:
         yield session
     finally:
         try:
-            session.close()
+            if session.in_transaction():
+                await to_thread.run_sync(session.close)
+            else:
+                session.close()
         except Exception as exc:  # the answer is already out; a lost connection is discarded, not re-raised
             if not is_database_unavailable(exc):
                 raise

@@ -1,9 +1,10 @@
 """Request dependencies: the request's unit of work, the caller's address, bbox, paging and If-Match."""
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from app.config import get_settings
@@ -13,19 +14,21 @@ from app.geo.validate import BBox, CoordinateError
 from app.validation import MAX_ID
 
 
-def transaction(session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+async def transaction(session: Annotated[Session, Depends(get_session)]) -> AsyncIterator[Session]:
     """The request's unit of work: services only flush; this commits once when the route succeeded and
     rolls back when it raised, so a failure leaves nothing half-written. An error that says so
-    (`keeps_writes`, e.g. a failed sign-in's counter) commits what was recorded before it."""
+    (`keeps_writes`, e.g. a failed sign-in's counter) commits what was recorded before it.
+
+    Async, with only the commit or rollback in a worker thread: beginning needs no thread at all."""
     try:
         yield session
     except Exception as exc:
         if isinstance(exc, AppError) and exc.keeps_writes:
-            session.commit()
+            await run_in_threadpool(session.commit)
         else:
-            session.rollback()
+            await run_in_threadpool(session.rollback)
         raise
-    session.commit()
+    await run_in_threadpool(session.commit)
 
 
 # scope="function": the commit runs before the answer is sent, so a 2xx is never sent for a lost write.
@@ -63,7 +66,7 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def bbox_param(bbox: Annotated[str | None, Query(description="서,남,동,북 (WGS84)")] = None) -> BBox | None:
+async def bbox_param(bbox: Annotated[str | None, Query(description="서,남,동,북 (WGS84)")] = None) -> BBox | None:
     if bbox is None:
         return None
     try:

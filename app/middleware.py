@@ -8,8 +8,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
-from starlette.datastructures import MutableHeaders
+from isal import isal_zlib
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -296,3 +298,27 @@ def _fallback_record(audit: context.RequestAudit, scope: Scope, body: bytes) -> 
         audit.session.rollback()
         return False
     return True
+
+
+class _IsalGZipResponder(GZipResponder):
+    """Starlette's gzip responder with Intel ISA-L's deflate in place of zlib's."""
+
+    @property
+    def compressor(self):
+        if self._compressor is None:
+            self._compressor = isal_zlib.compressobj(self.compresslevel, isal_zlib.DEFLATED, 16 + isal_zlib.MAX_WBITS)
+        return self._compressor
+
+
+class FastGZipMiddleware(GZipMiddleware):
+    """gzip as Starlette does it, about six times faster: ISA-L level 1 makes a 2,000-point layer (350 kB) as
+    small as zlib level 3 does, in a sixth of the time (bench/bench_map_scale.py). ISA-L's levels are 0–3."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "gzip" in Headers(scope=scope).get("Accept-Encoding", ""):
+            responder = _IsalGZipResponder(self.app, self.minimum_size, compresslevel=self.compresslevel,
+                                           thread_minimum_size=self.thread_minimum_size,
+                                           exclude_content_types=self.exclude_content_types)
+            await responder(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)

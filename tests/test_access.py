@@ -6,6 +6,8 @@ import os
 import random
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -277,6 +279,30 @@ def test_verifier_finds_the_first_tampered_or_removed_row(fresh):
     with Session(fresh.engine) as s:
         check = access.verify_chain(s)
         assert check.broken_id == rows[2] and "끊겼" in check.reason
+
+
+def test_writers_at_the_same_moment_extend_one_unbroken_chain(fresh):
+    """Eight sessions recording at once: the lock and the chain's head go out together (one round trip), and
+    still every record links to the one committed before it."""
+    principal = Principal(user_id=1, username="admin", role="admin")
+    start = threading.Barrier(8)
+
+    def writer(k: int) -> None:
+        for i in range(10):
+            with Session(fresh.engine) as s:
+                if i == 0:
+                    start.wait()
+                access.record(s, principal, "list", f"GET /writer/{k}/{i}", (), household_count=i)
+                s.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(writer, range(8)))
+    with Session(fresh.engine) as s:
+        check = access.verify_chain(s)
+        assert check.ok and check.checked == 80, check.reason
+        written = s.scalar(select(func.count()).select_from(AccessRecord)
+                           .where(AccessRecord.resource.like("GET /writer/%")))
+        assert written == 80
 
 
 def test_no_record_no_data_fail_closed(fresh):

@@ -68,9 +68,13 @@ def record(session: Session, principal: Principal, action: str, resource: str,
         # Plain driver statements: every request that shows personal data runs these three, so they skip the
         # ORM's statement machinery (measured: about half the cost of a map tile's record).
         conn = session.connection()
-        conn.exec_driver_sql(_LOCK, (CHAIN_LOCK,))
-        # After the lock (its own statement: a statement's snapshot is taken before it could wait for the lock).
-        prev, new_id = conn.exec_driver_sql(_PREVIOUS_AND_NEXT_ID).one()
+        driver = conn.connection.driver_connection
+        # The lock, then the chain's head in a statement of its own (a statement's snapshot is taken before it
+        # could wait for the lock), sent together in one round trip as a pipeline.
+        with driver.pipeline():
+            driver.execute(_LOCK, (CHAIN_LOCK,))
+            head = driver.execute(_PREVIOUS_AND_NEXT_ID)
+        prev, new_id = head.fetchone()
         row = {
             "id": new_id,
             "at": get_settings().now().replace(microsecond=0),

@@ -14,8 +14,11 @@ NeedParam = Annotated[str | None, Query(max_length=300, description="욕구 코�
 PlacementParam = Annotated[str | None, Query(max_length=60, description="위치 결정 방식 (approximate: 위치 대략)")]
 Sort = Literal[SORTS]  # type: ignore[valid-type]
 
+# The parsers are `async def` although they wait for nothing: FastAPI runs a plain `def` dependency in a worker
+# thread, and each such hop cost about 0.1 ms of every map read (measured in bench/bench_map_scale.py).
 
-def area_filter(dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = None, risk: RiskParam = None,
+
+async def area_filter(dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = None, risk: RiskParam = None,
                 need: NeedParam = None, overdue: bool | None = None,
                 placement: PlacementParam = None) -> HouseholdFilter:
     """Area, risk, needs, overdue and placement: what map tiles filter by (active households only)."""
@@ -24,13 +27,13 @@ def area_filter(dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = N
                            placement=parse_codes(placement, PLACEMENTS, "위치 결정 방식"))
 
 
-def layer_filter(base: Annotated[HouseholdFilter, Depends(area_filter)], bbox: BBoxDep) -> HouseholdFilter:
+async def layer_filter(base: Annotated[HouseholdFilter, Depends(area_filter)], bbox: BBoxDep) -> HouseholdFilter:
     """The tiles' filter plus a bbox: what the GeoJSON layer filters by."""
     base.bbox = bbox
     return base
 
 
-def list_filter(base: Annotated[HouseholdFilter, Depends(layer_filter)],
+async def list_filter(base: Annotated[HouseholdFilter, Depends(layer_filter)],
                 q: Annotated[str | None, Query(max_length=100, description="주소·성명 검색")] = None,
                 status: Literal["active", "closed", "all"] = "active") -> HouseholdFilter:
     """The layer's filter plus free text and status: what the list and the exports filter by."""
