@@ -192,7 +192,7 @@ def browser_first_view(base: str, runs: int = 5) -> str:
             context = browser.new_context(viewport={"width": 1366, "height": 850}, locale="ko-KR")
             page = context.new_page()
             page.goto(base + "/")
-            page.wait_for_selector("#login-username")
+            page.wait_for_selector("#login-submit:enabled")  # the form works once its module has run
             form_ready = page.evaluate("performance.now()")
             page.fill("#login-username", "district")
             page.fill("#login-password", PASSWORD)

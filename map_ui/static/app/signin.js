@@ -18,6 +18,9 @@ export function showSignIn(view, message) {
  * to `onLateError` when given (the map keeps its screen); otherwise back to the form with the message.
  */
 export function wireSignIn(view, start, { onLateError = null } = {}) {
+  // The page comes with the button disabled: pressed before this module ran, the form would submit itself as
+  // a GET and put the password in the address.
+  view.form.querySelector('button[type="submit"]').disabled = false;
   view.form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const t0 = performance.now();

@@ -272,6 +272,7 @@ async function loadMine() {
 
 buildIndicators();
 $("login-form").addEventListener("submit", signIn);
+$("login-submit").disabled = false; // disabled in the page until now: a native submit would GET the password
 $("logout").addEventListener("click", signOutClicked);
 $("geo-button").addEventListener("click", useLocation);
 $("geo-clear").addEventListener("click", clearLocation);
