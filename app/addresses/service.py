@@ -24,7 +24,7 @@ from app.addresses.normalise import ParsedAddress, parse_address
 MAX_SPREAD_M = 50.0  # buildings of one lot further apart than this name no one place
 EARTH_RADIUS_M = 6_371_008.8
 
-_MATCH = text("""
+MATCH_SQL = text("""
 WITH q AS (
     SELECT * FROM unnest(:ords, :prios, :kinds, :sidos, :sigungus, :keys) AS q(ord, prio, kind, sido, sigungu, key)
 ), hits AS (
@@ -112,7 +112,7 @@ def match(session: Session, texts: list[str | None]) -> list[AddressMatch | None
             keys.append(key)
     found: dict[int, list] = defaultdict(list)
     if ords:
-        for row in session.execute(_MATCH, {"ords": ords, "prios": prios, "kinds": kinds, "sidos": sidos,
+        for row in session.execute(MATCH_SQL, {"ords": ords, "prios": prios, "kinds": kinds, "sidos": sidos,
                                             "sigungus": sigungus, "keys": keys}):
             found[row.ord].append(row)
     return [_place(p, found[i]) if p is not None and found.get(i) else None for i, p in enumerate(parsed)]
