@@ -8,7 +8,7 @@ is not touched, so loading the same file again changes nothing. Any bad line ref
 transaction rolls back; nothing is half-loaded), with the line numbers in Korean.
 """
 from collections.abc import Iterable
-from dataclasses import asdict
+from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
 
@@ -87,18 +87,16 @@ for _kind in _KINDS.values():
     _kind["merge"] = _merge_sql(_kind["target"], _kind["staging"], _kind["columns"], _kind["key"], _kind["geom"])
 
 
+_ENTRANCE_FIELDS = attrgetter(*_ENTRANCE_COLUMNS[:-3])  # the row's own fields; its three keys come after
+_LOT_FIELDS = attrgetter(*_LOT_COLUMNS[:-3])
+
+
 def _entrance_values(row: layout.Entrance) -> tuple:
-    sido, sigungu, road = row.keys()
-    data = asdict(row)
-    data.update(road_address_id=row.road_address_id, sido_key=sido, sigungu_key=sigungu, road_key=road)
-    return tuple(data[c] for c in _ENTRANCE_COLUMNS)
+    return (*_ENTRANCE_FIELDS(row), *row.keys())
 
 
 def _lot_values(row: layout.Lot) -> tuple:
-    sido, sigungu, lot = row.keys()
-    data = asdict(row)
-    data.update(sido_key=sido, sigungu_key=sigungu, lot_key=lot)
-    return tuple(data[c] for c in _LOT_COLUMNS)
+    return (*_LOT_FIELDS(row), *row.keys())
 
 
 def _decode(raw: bytes, number: int) -> tuple[str | None, str | None]:
