@@ -25,8 +25,8 @@ YEONNAM_12 = (948_120.512345, 1_952_204.987654)
 
 
 def entrance(serial, road, main, sub=0, *, xy, under="0", name="", code="114403000001", dong="연남동",
-             dong_code="1144012400", sigungu=("11440", "마포구"), group="0", change=None):
-    fields = [sigungu[0], f"{serial:010d}", dong_code, "서울특별시", sigungu[1], dong, code, road, under, str(main),
+             dong_code="1144012400", sigungu=("11440", "마포구"), group="0", change=None, sido="서울특별시"):
+    fields = [sigungu[0], f"{serial:010d}", dong_code, sido, sigungu[1], dong, code, road, under, str(main),
               str(sub), name, "03991", "공동주택" if group == "1" else "단독주택", group, "11440730",
               f"{xy[0]:.6f}", f"{xy[1]:.6f}"]
     return "|".join(fields + ([change] if change is not None else []))
@@ -81,6 +81,10 @@ def test_the_layouts_read_a_line_as_documented():
     assert row.road_address_id == ID_12
     assert layout.kind_of(18) == layout.kind_of(19) == "entrance" and layout.kind_of(14) == "lot"
     assert layout.kind_of(17) is None
+    sejong = layout.read_entrance(entrance(1, "한누리대로", 2130, code="361103258085", dong="보람동",
+                                           dong_code="3611011000", sigungu=("36110", ""), sido="세종특별자치시",
+                                           xy=YEONNAM_12).split("|"))
+    assert (sejong.sigungu, sejong.keys()[:2]) == ("", ("세종", ""))  # 세종특별자치시 has no 시군구명
     relation = layout.read_lot(LOTS[3].split("|"))
     assert (relation.road_address_id, relation.mountain, relation.lot_main, relation.lot_sub) == (ID_14_2, True, 5, 0)
 
@@ -179,6 +183,8 @@ def test_bad_files_are_refused_whole_with_the_line_named(session, data, expected
     ("서울특별시 서대문구 충현동 12-3", "lot", "서울", "서대문구", "충현동 12-3", None, None),
     ("서울 서대문구 충현동 12-3번지", "lot", "서울", "서대문구", "충현동 12-3", None, None),
     ("서울시 서대문구 충현동 12 - 3 번지", "lot", "서울", "서대문구", "충현동 12-3", None, None),
+    ("서대문구 충현동 12번지 3호", "lot", None, "서대문구", "충현동 12-3", None, None),  # 호: the 지번부번
+    ("서대문구 충현동 12-3 2층 201호", "lot", None, "서대문구", "충현동 12-3", "2층 201호", None),
     ("서대문구 홍은동 산 1-2 번지", "lot", None, "서대문구", "홍은동 산 1-2", None, None),
     ("서대문구 충정로3가 12", "lot", None, "서대문구", "충정로3가 12", None, None),
     ("연희로 12 (연희동) 101동 202호", "road", None, None, "연희로 12", "101동 202호", "연희동"),

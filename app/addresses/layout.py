@@ -31,8 +31,9 @@ Assumed where the documents could not be seen:
   from the 도로명코드) + 지하여부(1) + 건물본번(5) + 건물부번(5). The 관련지번 file is joined on it.
 * A full (monthly) 관련지번 file is taken to have the same 14 fields with the 이동사유코드 empty or 31; a line with
   13 fields (no code at all) is read as a full-file line too.
-* An empty 건물부번, 지번부번 or 지하여부 means 0. Coordinates are metres in EPSG:5179 and must lie within the
-  CRS's area of use (Republic of Korea, onshore and offshore).
+* An empty 건물부번, 지번부번 or 지하여부 means 0; an empty 시군구명 is allowed (세종특별자치시 has none).
+  Coordinates are metres in EPSG:5179 and must lie within the CRS's area of use (Republic of Korea, onshore
+  and offshore).
 """
 from dataclasses import dataclass
 
@@ -180,7 +181,7 @@ def read_entrance(fields: list[str]) -> Entrance:
     west, south, east, north = BOUNDS_5179
     if not (west <= x <= east and south <= y <= north):
         raise LineError(f"좌표 (X {f[16]}, Y {f[17]})가 EPSG:5179(UTM-K) 한국 범위 밖입니다")
-    for label, value in (("시도명", f[3]), ("시군구명", f[4]), ("도로명", f[7])):
+    for label, value in (("시도명", f[3]), ("도로명", f[7])):  # 세종특별자치시 has no 시군구명
         if not value:
             raise LineError(f"{label}이(가) 비어 있습니다")
     main_no = _number(f[9], "건물본번")
@@ -200,7 +201,7 @@ def read_lot(fields: list[str]) -> Lot:
     f = [v.strip() for v in fields]
     road_address_id = _digits(f[0], "도로명주소관리번호", 26)
     legal_dong_code = _digits(f[1], "법정동코드", 10)
-    for label, value in (("시도명", f[2]), ("시군구명", f[3]), ("법정읍면동명", f[4])):
+    for label, value in (("시도명", f[2]), ("법정읍면동명", f[4])):
         if not value:
             raise LineError(f"{label}이(가) 비어 있습니다")
     lot_main = _number(f[7], "지번본번")

@@ -41,8 +41,9 @@ _SIDO = re.compile("^(" + "|".join(sorted(_SIDO_KEY, key=len, reverse=True)) + r
 _SIGUNGU = re.compile(r"^([가-힣]+(?:시|군|구))(?:\s+([가-힣]+구))?(?:\s+|$)")
 _NOTE = re.compile(r"\(([^()]*)\)?")
 # 지번: [읍/면] 동·가·리 [산] 본번[-부번][번지]; the number must stand alone (not the start of a longer one).
+# The old way, 번지 and 호 (12번지 3호), is the same lot as 12-3: 호 is the 지번부번.
 _LOT = re.compile(r"^(?:[가-힣0-9]+(?:읍|면)\s+)?(?P<dong>[가-힣][가-힣0-9.·]*(?:동|가|리))\s*(?P<san>산\s*)?"
-                  r"(?P<main>\d+)(?:\s*-\s*(?P<sub>\d+))?(?!\d)\s*(?:번지)?")
+                  r"(?P<main>\d+)(?:\s*-\s*(?P<sub>\d+)(?!\d)|\s*번지\s*(?P<ho>\d+)\s*호)?(?!\d)\s*(?:번지)?")
 # 도로명: [읍/면/동 …] 도로명(…로, …길, …로12가길) [지하] 건물본번[-건물부번]; the road name is the longest.
 _ROAD = re.compile(r"^(?:[가-힣0-9.·]+(?:읍|면|동|가|리)\s+)*(?P<road>[가-힣][가-힣0-9.·]*(?:로|길))\s*"
                    r"(?P<under>지하\s*)?(?P<main>\d+)(?:\s*-\s*(?P<sub>\d+))?(?!\d)\s*(?:번지)?")
@@ -166,7 +167,8 @@ def parse_address(text: str | None) -> ParsedAddress | None:
             continue
         name = m.group("dong") if kind == "lot" else m.group("road")
         flag = m.group("san") if kind == "lot" else m.group("under")
-        main, sub, rest = _split_glued(m.group("main"), m.group("sub"), value[m.end():])
+        sub = m.group("sub") or (m.group("ho") if kind == "lot" else None)
+        main, sub, rest = _split_glued(m.group("main"), sub, value[m.end():])
         detail = rest.strip(" ,-") or None
         return ParsedAddress(kind=kind, sido=sido, sigungu=sigungu, name=name, underground=bool(flag),
                              main=int(main), sub=int(sub or 0), detail=detail,
