@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app import backup
 from app.access import cli as access_cli
+from app.addresses import cli as addresses_cli
 from app.auth import cli as auth_cli
 from app.auth import service as auth_service
 from app.db import unit_of_work
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     auth_cli.add_commands(sub)
     access_cli.add_commands(sub)
     facilities_cli.add_commands(sub)
+    addresses_cli.add_commands(sub)
     backup.add_commands(sub)
     return parser
 

@@ -1,5 +1,6 @@
 """Imports every model so `Base.metadata` is complete (Alembic and tests use this)."""
 from app.access.models import AccessRecord
+from app.addresses.models import AddressEntrance, AddressLot
 from app.auth.models import AuthSession, PermissionEvent, User, UserDong, UserTract
 from app.db import Base
 from app.facilities.models import Facility
@@ -17,7 +18,8 @@ from app.visits.models import (
 )
 
 __all__ = [
-    "AccessRecord", "AuthSession", "Base", "District", "Dong", "Facility", "Household", "PermissionEvent",
+    "AccessRecord", "AddressEntrance", "AddressLot", "AuthSession", "Base", "District", "Dong", "Facility",
+    "Household", "PermissionEvent",
     "RateBucket", "Report", "ReportEvent", "ReportPhoto", "ServiceLink", "ServiceLinkEvent", "Tract", "User",
     "UserDong", "UserTract", "Visit", "VisitIndicator", "VisitNeed", "VisitVisitor",
 ]

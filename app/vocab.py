@@ -78,11 +78,15 @@ NEEDS_LOCATION = "위치 확인 필요"  # a report no point or address placed
 
 # How a household's point was placed: staff put it there, a report's own phone location, a match on a known
 # address, or only near (a place or neighbour's address matched); `approximate` points need checking on site.
+# From the 도로명주소 table (app.addresses): `entrance`, the matched address's one entrance; `building`, the
+# centre of a building's (or a lot's buildings') entrances.
 PLACEMENTS: dict[str, str] = {
     "manual": "직접 지정",
     "report": "신고 위치",
     "address": "주소 일치",
     "approximate": "위치 대략",
+    "building": "건물 주소 일치",
+    "entrance": "출입구 주소 일치",
 }
 
 CLOSE_REASONS: dict[str, str] = {"death": "사망", "moved_out": "전출", "merged": "가구 통합", "other": "기타"}

@@ -14,7 +14,7 @@ LABELS = {
     "low": "저위험", "unvisited": "미방문", "visitor_participations": "방문 참여(방문주체)",
     "needs_surveys": "욕구 조사", "service_links": "서비스 연계", "facilities": "복지시설",
     "shelters": "무더위·한파쉼터 (합성)",
-    "dongs": "행정동", "tracts": "통", "users": "계정",
+    "dongs": "행정동", "tracts": "통", "users": "계정", "addresses": "건물 주소 (합성 도로명주소 파일)",
 }
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.facilities.categories import default_needs, resolve_category
 from app.facilities.models import Facility
 from app.tracts.models import District, Dong
+from seed.addresses import LEGAL_DONGS_OF, Lots, legal_dong_for
 from seed.bulk import insert_rows
 from seed.places import DATA, dong_sources
 
@@ -183,6 +184,7 @@ def synthetic_facilities(district_code: str, count: int) -> list[FacilityPlan]:
     child_per_dong = 3
     plans = []
     counters: dict[tuple[str, str], int] = {}
+    lots = Lots()
     for i in range(count):
         dong = sources[i % len(sources)]
         round_no = i // len(sources)
@@ -193,9 +195,12 @@ def synthetic_facilities(district_code: str, count: int) -> list[FacilityPlan]:
         else:
             name, tag, hours = f"{dong.name} 우리{k}지역아동센터", "CC", "평일 13:00-19:00"
         code = f"SYN-{tag}-{dong.code}-{k:02d}"
+        # The lot lies in one of the 행정동's real 법정동 (where the demo knows them), never one lot twice.
+        legal = legal_dong_for(dong.name, code) if dong.name in LEGAL_DONGS_OF else dong.name
+        main, sub = lots.claim(legal, (rng.randint(1, 480), rng.randint(1, 60)))
         plans.append(FacilityPlan(
             code=code, name=name, category=kind, source_type=None,
-            address=f"서울특별시 {district_name} {dong.name} {rng.randint(1, 480)}-{rng.randint(1, 60)}",
+            address=f"서울특별시 {district_name} {legal} {main}-{sub}",
             needs_served=default_needs(kind), point=_point_inside(dong.geom, code),
             location_quality="approximate", source=SYNTHETIC_SOURCE, is_synthetic=True, hours=hours,
             description="데모용 가상 시설입니다."))

@@ -20,9 +20,10 @@ from app.visits.models import (
     VisitVisitor,
 )
 from app.vocab import NEEDS
+from seed import addresses
 from seed.bulk import insert_returning_ids, insert_rows
-from seed.names import fake_address, fake_mobile, fake_name
-from seed.places import dong_sources, tract_shapes
+from seed.names import fake_lot, fake_mobile, fake_name, household_address
+from seed.places import district_outline, dong_sources, tract_shapes
 
 # The 2015 table of 서대문구 행복-맵 (DOMAIN.md); the seed reproduces it exactly.
 HOUSEHOLDS = 10_497
@@ -201,6 +202,7 @@ def _place_households(rng: random.Random, district_code: str, district_name: str
     # Hills and campuses make area a poor proxy for people: the square root evens it out.
     per_dong = allocate(HOUSEHOLDS, [math.sqrt(d.geom.area) for d in sources])
     plans = []
+    moved_to: dict[int, str] = {}  # household index → dong code of its registered address
     for dong, count in zip(sources, per_dong, strict=False):
         shapely.prepare(dong.geom)
         tracts = tract_shapes(dong.code, district_code)
@@ -208,21 +210,46 @@ def _place_households(rng: random.Random, district_code: str, district_name: str
         for number, (tract, n) in enumerate(zip(tracts, per_tract, strict=False), start=1):
             shapely.prepare(tract)
             for lon, lat in _points_in(rng, tract, dong.geom, n):
-                address = fake_address(rng, district_name, dong.name)
+                # The lots drawn here are no longer used (the address is its building's, below); they are still
+                # drawn so that every other value of the seed stays what it was.
+                fake_lot(rng)
                 # About one in ten lives somewhere other than the registered address (실거주지 ≠ 주민등록지).
-                registered = fake_address(rng, district_name, rng.choice(sources).name) if rng.random() < 0.1 \
-                    else address
+                if rng.random() < 0.1:
+                    moved_to[len(plans)] = rng.choice(sources).code
+                    fake_lot(rng)
                 plans.append(HouseholdPlan(
                     dong_code=dong.code, tract_number=number, lon=lon, lat=lat, head_name=fake_name(rng),
-                    address=address, registered_address=registered, members=_choice(rng, MEMBERS_WEIGHTS),
+                    address="", registered_address="", members=_choice(rng, MEMBERS_WEIGHTS),
                     phone=fake_mobile(rng), registered_on=today - timedelta(days=rng.randint(365, 730)),
                     risk_level="unvisited"))
+    _give_addresses(plans, moved_to)
     levels = [level for level, n in LEVEL_COUNTS.items() for _ in range(n)]
     rng.shuffle(levels)
     for plan, level in zip(plans, levels, strict=False):
         plan.risk_level = level
         plan.next_visit_due = plan.registered_on
     return plans
+
+
+def _give_addresses(plans: list[HouseholdPlan], moved_to: dict[int, str]) -> None:
+    """Each household's address is its own synthetic building (at its point, seed/addresses.py); a household
+    registered elsewhere is registered at another household's building in the drawn dong."""
+    buildings = addresses.household_buildings(plans)
+    in_dong: dict[str, list[int]] = {}
+    for i, h in enumerate(plans):
+        in_dong.setdefault(h.dong_code, []).append(i)
+    for i, (h, b) in enumerate(zip(plans, buildings, strict=True)):
+        h.address = household_address(b.road_address, b.lot_address(), addresses.stable("household", i))
+        h.registered_address = h.address
+        if i in moved_to:
+            others = [j for j in in_dong[moved_to[i]] if j != i]
+            h.registered_address = buildings[others[addresses.stable("registered", i) % len(others)]].road_address
+
+
+def household_places(district_code: str) -> list[HouseholdPlan]:
+    """The households as the seed places them (points, dongs, tracts, addresses), without their visits."""
+    name, _ = district_outline(district_code)
+    return _place_households(random.Random(SEED), district_code, name, date(2000, 1, 1))
 
 
 def _at(rng: random.Random, day: date, tz: ZoneInfo) -> datetime:

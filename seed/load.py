@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from app.addresses.loader import load_file
+from app.addresses.models import AddressEntrance
 from app.auth.models import User, UserDong
 from app.config import get_settings
 from app.facilities.models import Facility
@@ -14,6 +16,7 @@ from app.households.models import Household
 from app.tracts.models import District, Dong, Tract
 from app.visits.models import ServiceLink, Visit, VisitNeed, VisitVisitor
 from app.vocab import SHELTER_CATEGORIES
+from seed import addresses
 from seed import households as hh
 from seed.facilities import load_facilities
 from seed.places import district_code, district_outline, load_district
@@ -22,7 +25,7 @@ from seed.users import load_users
 
 DEMO_DISTRICT = "11410"  # 서대문구; 은평구 (11380) is only loaded on request, for tests of a second district
 
-__all__ = ["DEMO_DISTRICT", "counts", "load_district", "load_households", "run"]
+__all__ = ["DEMO_DISTRICT", "counts", "load_addresses", "load_district", "load_households", "run"]
 
 
 def _stage(engine: Engine, label: str, work: Callable[[Session], object], timings: dict[str, float]):
@@ -66,6 +69,16 @@ def load_households(session: Session, code: str, today: date) -> bool:
     return True
 
 
+def load_addresses(session: Session) -> int:
+    """Load the synthetic 도로명주소 files (seed/data, official layout) like real ones; a second run changes nothing.
+    Returns how many rows were inserted or updated."""
+    changed = 0
+    for path in addresses.paths():
+        report = load_file(session, path)
+        changed += report["inserted"] + report["updated"]
+    return changed
+
+
 def counts(session: Session, code: str = DEMO_DISTRICT) -> dict[str, int]:
     """The 2015-table figures for one district, straight from the database."""
     district_id = session.scalar(select(District.id).where(District.code == code))
@@ -95,6 +108,7 @@ def counts(session: Session, code: str = DEMO_DISTRICT) -> dict[str, int]:
         "tracts": session.scalar(select(func.count()).select_from(Tract).join(Dong, Tract.dong_id == Dong.id)
                                  .where(Dong.district_id == district_id)),
         "users": session.scalar(select(func.count()).select_from(User)),
+        "addresses": session.scalar(select(func.count()).select_from(AddressEntrance)),
     }
 
 
@@ -111,6 +125,7 @@ def run(engine: Engine, today: date | None = None, districts: tuple[str, ...] = 
     _stage(engine, "shelters", load_shelters, timings)
     _stage(engine, "users", lambda s: load_users(s, DEMO_DISTRICT), timings)
     _stage(engine, "households", lambda s: load_households(s, DEMO_DISTRICT, today), timings)
+    _stage(engine, "addresses", load_addresses, timings)
     with Session(engine) as session:
         summary = counts(session)
     return {"counts": summary, "timings": timings, "today": today}

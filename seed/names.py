@@ -32,6 +32,17 @@ def fake_address(rng: random.Random, district_name: str, dong_name: str) -> str:
     return f"서울특별시 {district_name} {dong_name} {fake_lot(rng)}"
 
 
+# How households write their address (the demo's mix): mostly the 도로명주소, some the old 지번, a few with the
+# floor or unit after it (상세주소). Chosen per household by a fixed number, not by the seed's random stream.
+ADDRESS_DETAILS = ("", "", "", "", " 2층", ", 101호", " 지하1층", ", 201호")
+
+
+def household_address(road_address: str, lot_address: str, choice: int) -> str:
+    """The address a household gives: its building's 도로명주소 (7 in 10) or 지번, sometimes with a 상세주소."""
+    base = road_address if choice % 10 < 7 else lot_address
+    return base + ADDRESS_DETAILS[(choice // 10) % len(ADDRESS_DETAILS)]
+
+
 def fake_mobile(rng: random.Random) -> str:
     """A mobile number 010-XXXX-XXXX."""
     return f"010-{rng.randint(2000, 9999):04d}-{rng.randint(0, 9999):04d}"

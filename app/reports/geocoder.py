@@ -9,31 +9,17 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import and_, func, literal, literal_column, or_, select
+from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from app.addresses.normalise import normalise_address, normalised_sql
 from app.config import get_settings
 from app.facilities.models import Facility
 from app.households.models import Household
 from app.tracts.models import District, Dong
 
-_DASHES = "‐‑‒–—―−"
-_DROP = r"[^0-9a-z가-힣-]"
-# Province prefixes that add nothing inside one deployment (longest first so 서울특별시 wins over 서울).
-_PREFIX = r"^(서울특별시|서울시|서울)"
 _HOUSE_NUMBER_END = r"\d호?$"  # a head that names one building or unit ends in its number (12-3, 203호)
 MIN_PLACE_NAME = 4  # shorter facility names (e.g. "경로당") match too much free text
-
-
-def normalise_address(text: str | None) -> str:
-    """Comparable form of an address: NFKC, lower case, no spaces or punctuation, no 서울 prefix or 번지."""
-    if not text:
-        return ""
-    value = unicodedata.normalize("NFKC", text).lower()
-    value = re.sub(f"[{_DASHES}]", "-", value)
-    value = re.sub(_DROP, "", value)
-    value = re.sub(_PREFIX, "", value)
-    return value.replace("번지", "")
 
 
 def longest_number(normalised: str) -> str | None:
@@ -49,15 +35,6 @@ def same_address(column, normalised_values: list[str]):
         return normalised_sql(column).in_(normalised_values)
     narrow = [column.contains(d, autoescape=True) for d in digits]
     return and_(or_(*narrow), normalised_sql(column).in_(normalised_values))
-
-
-def normalised_sql(column):
-    """The same normalisation as `normalise_address`, as a SQL expression over a text column."""
-    value = func.lower(func.normalize(func.coalesce(column, ""), literal_column("NFKC")))
-    value = func.translate(value, _DASHES, "-" * len(_DASHES))
-    value = func.regexp_replace(value, _DROP, "", "g")
-    value = func.regexp_replace(value, _PREFIX, "")
-    return func.replace(value, "번지", "")
 
 
 @dataclass(frozen=True)
