@@ -9,8 +9,8 @@ from urllib.parse import urljoin
 import pytest
 
 MAP_UI = Path(__file__).resolve().parent.parent / "map_ui"
-STATIC_IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]""",
-                           re.M)
+STATIC_IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"]+)['"]"""  # import … from '…'
+                           r"""|^\s*import\s*['"]([^'"]+)['"]""", re.M)  # import '…' (for its effects)
 
 
 def served_file(url: str) -> Path | None:

@@ -1,8 +1,9 @@
 """Visits and phone check-ins through the API: one transaction, level/colour/next due, bad input refused."""
 import re
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import anyio
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -122,9 +123,13 @@ def test_a_constraint_violation_among_the_visit_codes_leaves_nothing(session):
     data = VisitCreate.model_construct(
         visited_at=get_settings().now() - timedelta(hours=1), contact_type="visit", visitor_types=["official"],
         indicators=["debt"], needs=["food", "food"], notes=None, risk_override=None, override_reason=None)
-    # Inside the request's unit of work, exactly as a route runs the service.
-    with pytest.raises(IntegrityError, match="pk_visit_needs"), contextmanager(transaction)(session):
-        visit_service.create(session, principal, h.id, data, "test")
+
+    async def as_a_route_runs_it():  # inside the request's unit of work, the service in a worker thread
+        async with asynccontextmanager(transaction)(session):
+            await anyio.to_thread.run_sync(visit_service.create, session, principal, h.id, data, "test")
+
+    with pytest.raises(IntegrityError, match="pk_visit_needs"):
+        anyio.run(as_a_route_runs_it)
     assert state(session, h.id) == before
 
 
