@@ -12,6 +12,7 @@ from app.db import flush_versioned
 from app.errors import Conflict, Forbidden, InvalidInput
 from app.households import service as households
 from app.households.models import Household
+from app.households.schemas import HouseholdRead
 from app.policy.principal import Principal
 from app.risk import rules
 from app.risk.levels import COLORS
@@ -23,7 +24,7 @@ from app.visits.models import (
     VisitNeed,
     VisitVisitor,
 )
-from app.visits.schemas import VisitCreate
+from app.visits.schemas import VisitCreate, VisitRead
 from app.vocab import NEEDS
 
 CLOCK_SKEW_SECONDS = 300  # field phones' clocks drift; a visit a few minutes "ahead" is not in the future
@@ -46,7 +47,11 @@ class StaleDraft(Conflict):
         self.household, self.latest_visit = household, latest_visit
 
     def body(self) -> dict:
-        return super().body() | {"household": self.household, "latest_visit": self.latest_visit}
+        """The household and visit serialised exactly as GET answers them."""
+        return super().body() | {
+            "household": HouseholdRead.model_validate(self.household).model_dump(mode="json"),
+            "latest_visit": None if self.latest_visit is None
+            else VisitRead.model_validate(self.latest_visit).model_dump(mode="json")}
 
 
 def cycle_days(settings: Settings | None = None) -> dict[str, int]:
