@@ -5,6 +5,7 @@ import re
 import psycopg
 import psycopg.errors
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import exc as sa
@@ -18,10 +19,15 @@ class AppError(Exception):
 
     status = 400
     keeps_writes = False  # True: what the operation recorded before raising is committed all the same
+    code: str | None = None  # a machine-readable reason beside the Korean message, when a client must act on it
 
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+    def body(self) -> dict:
+        """The JSON answer: the Korean `detail`, and `code` when the error has one."""
+        return {"detail": self.message} | ({"code": self.code} if self.code else {})
 
 
 class NotFound(AppError):
@@ -185,7 +191,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return Response(status_code=404)
         headers = ({"WWW-Authenticate": "Bearer"} if exc.status == 401
                    else {"Retry-After": str(RETRY_AFTER_SECONDS)} if exc.status == 503 else None)
-        return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+        return JSONResponse(jsonable_encoder(exc.body()), status_code=exc.status, headers=headers)
 
     async def _database(request: Request, exc: Exception):
         if not is_database_unavailable(exc):

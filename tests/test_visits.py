@@ -169,7 +169,7 @@ BAD_VISITS = {
     "override without reason": (a_visit, {"risk_override": "high"}, "사유"),
     "override with blank reason": (a_visit, {"risk_override": "high", "override_reason": "  "}, "사유"),
     "override to unvisited": (a_visit, {"risk_override": "unvisited", "override_reason": "x"}, "허용되지 않는"),
-    "unknown field": (a_visit, {"household_version": 3}, "알 수 없는 항목"),
+    "unknown field": (a_visit, {"household_revision": 3}, "알 수 없는 항목"),
     "bad date": (a_visit, {"visited_at": "어제"}, "날짜"),
 }
 

@@ -18,10 +18,21 @@ from app.vocab import ROLES
 
 LOGIN_FAILED = "아이디 또는 비밀번호가 올바르지 않거나 계정이 잠겼습니다."
 SESSION_EXPIRED = "세션이 만료되었습니다. 다시 로그인하세요."
+ACCOUNT_DISABLED = "사용이 중지된 계정입니다. 관리자에게 문의하세요."
 LAST_SEEN_RESOLUTION = timedelta(seconds=30)  # write last_seen_at at most this often
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+
+class AccountDisabled(Unauthorized):
+    """A token of a disabled account: 401 with `code` so a field phone wipes its data instead of asking for a
+    new sign-in (a revoked or expired token of an active account only asks to sign in again)."""
+
+    code = "account_disabled"
+
+    def __init__(self):
+        super().__init__(ACCOUNT_DISABLED)
 
 
 class LoginFailed(Unauthorized):
@@ -82,8 +93,10 @@ def authenticate(session: Session, token: str, client_ip: str | None) -> tuple[P
         raise Unauthorized()
     session_id, last_seen_at, revoked_at, expires_at, user_id, username, role, is_active, facility_id, dong_ids, \
         tract_ids = row
+    if not is_active:  # checked first: disabling also revoked the session, and the phone must know it was this
+        raise AccountDisabled()
     idle_limit = last_seen_at + timedelta(minutes=settings.token_idle_minutes)
-    if revoked_at is not None or not is_active or now >= expires_at or now >= idle_limit:
+    if revoked_at is not None or now >= expires_at or now >= idle_limit:
         raise Unauthorized(SESSION_EXPIRED)
     seen = now - last_seen_at >= LAST_SEEN_RESOLUTION
     if seen:

@@ -1,7 +1,10 @@
 """Walking order for a field round: nearest neighbour, then 2-opt, on metric (EPSG:5186) coordinates."""
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+
+from app.geo.crs import to_metric
 
 Point = tuple[float, float]
 
@@ -71,3 +74,32 @@ def walking_order(start: Point, points: Sequence[Point], urgent: Sequence[bool] 
     first = _order_group(start, points, [i for i, u in enumerate(urgent) if u])
     rest = _order_group(points[first[-1]], points, [i for i, u in enumerate(urgent) if not u])
     return first + rest
+
+
+def urgent(household: dict) -> bool:
+    """Visited first on an urgent-first round: high risk or past its visit due date."""
+    return household["risk_level"] == "high" or household["overdue"]
+
+
+@dataclass(frozen=True)
+class RoundPlan:
+    """A round's walking order over households (dicts with lon, lat), on metric coordinates."""
+
+    start: Point  # EPSG:5186 metres
+    points: list[Point]  # EPSG:5186 metres, in the households' order
+    order: list[int]  # indices into the households, in walking order
+    route_m: float  # start → last stop, no return leg
+
+    def legs_m(self) -> list[float]:
+        """Metres from the previous stop (the start for the first) to each stop, in walking order."""
+        path = [self.start] + [self.points[i] for i in self.order]
+        return [float(np.hypot(b[0] - a[0], b[1] - a[1])) for a, b in zip(path, path[1:], strict=False)]
+
+
+def plan_round(start_lonlat: Point, households: Sequence[dict], urgent_first: bool = False) -> RoundPlan:
+    """The walking order of a printed or phone round: from the start, urgent households first if asked."""
+    start = to_metric(*start_lonlat)
+    points = [to_metric(h["lon"], h["lat"]) for h in households]
+    flags = [urgent(h) for h in households] if urgent_first else None
+    order = walking_order(start, points, flags)
+    return RoundPlan(start, points, order, path_length(start, points, order))

@@ -16,7 +16,7 @@ from app.households.service import HouseholdFilter, filter_conditions, to_read
 from app.policy.principal import Principal
 from app.printing.offline_map import render_html
 from app.printing.pdf import render_pdf
-from app.printing.route import path_length, walking_order
+from app.printing.route import plan_round
 from app.printing.schemas import Outline, PrintJob, PrintOptions, Sheet, Stop
 from app.tracts.models import District, Dong, Tract
 from app.vocab import ROLES
@@ -49,7 +49,8 @@ def _place_visible(principal: Principal, dong_id: int, tract_id: int | None = No
     return False
 
 
-def _dong_row(session: Session, dong_id: int):
+def dong_row(session: Session, dong_id: int):
+    """A dong of the deployment with its round start (the 주민센터, else a point inside it), or None."""
     start = func.coalesce(Dong.office_geom, func.ST_PointOnSurface(Dong.geom))
     return session.execute(
         select(Dong.id, Dong.name, Dong.office_geom.is_not(None).label("has_office"),
@@ -107,20 +108,20 @@ def _context(session: Session, bounds: tuple[float, float, float, float], margin
     return tracts, dongs
 
 
-def _urgent(household: dict) -> bool:
-    return household["risk_level"] == "high" or household["overdue"]
+def round_start(dong, start: tuple[float, float] | None) -> tuple[tuple[float, float], str]:
+    """Where a round starts (lon, lat) and its label: the point asked for, else the dong's 주민센터 (or its centre
+    when the office is not on record)."""
+    if start:
+        return start, "출발점(지정)"
+    return (dong.lon, dong.lat), (f"{dong.name} 주민센터" if dong.has_office else f"{dong.name} 중심")
 
 
 def _sheets(session: Session, principal: Principal, dong, tracts: list, options: PrintOptions) -> list[Sheet]:
     """One sheet per tract with its households in walking order and its surroundings."""
     if not tracts:
         return []
-    start_lonlat = options.start or (dong.lon, dong.lat)
+    start_lonlat, start_label = round_start(dong, options.start)
     start = to_metric(*start_lonlat)
-    if options.start:
-        start_label = "출발점(지정)"
-    else:
-        start_label = f"{dong.name} 주민센터" if dong.has_office else f"{dong.name} 중심"
     by_tract: dict[int, list] = {t.id: [] for t in tracts}
     for row in _households(session, principal, list(by_tract), options):
         by_tract[row[0].tract_id].append(row)
@@ -143,10 +144,8 @@ def _sheets(session: Session, principal: Principal, dong, tracts: list, options:
     for t in tracts:
         rows = by_tract[t.id]
         households = [to_read(r, principal) for r in rows]
-        points = [to_metric(h["lon"], h["lat"]) for h in households]
-        urgent = [_urgent(h) for h in households] if options.urgent_first else None
-        order = walking_order(start, points, urgent)
-        stops = [Stop(n, households[i], *points[i]) for n, i in enumerate(order, start=1)]
+        plan = plan_round(start_lonlat, households, options.urgent_first)
+        stops = [Stop(n, households[i], *plan.points[i]) for n, i in enumerate(plan.order, start=1)]
         metric = _metric(lonlat_geoms[t.id])
         grow = _extent(metric)
         minx, miny, maxx, maxy = metric.bounds
@@ -154,7 +153,7 @@ def _sheets(session: Session, principal: Principal, dong, tracts: list, options:
         sheets.append(Sheet(
             tract_id=t.id, number=t.number, name=t.name, dong_name=dong.name, geom=metric,
             lonlat_geom=lonlat_geoms[t.id], stops=stops, start=start, start_lonlat=start_lonlat,
-            start_label=start_label, route_m=path_length(start, points, order),
+            start_label=start_label, route_m=plan.route_m,
             tracts=[o for o, tid in zip(tract_outlines, tract_ids, strict=True)
                     if tid != t.id and _overlaps(o.geom.bounds, around)],
             dongs=[o for o in dong_outlines if _overlaps(o.geom.bounds, around)],
@@ -168,7 +167,7 @@ def tract_job(session: Session, principal: Principal, tract_id: int, options: Pr
     if not tracts or not _place_visible(principal, tracts[0].dong_id, tract_id):
         raise NotFound("통을 찾을 수 없습니다.")
     _require_staff(principal)
-    dong = _dong_row(session, tracts[0].dong_id)
+    dong = dong_row(session, tracts[0].dong_id)
     sheets = _sheets(session, principal, dong, tracts, options)
     return PrintJob(title=tracts[0].name, dong_name=dong.name, sheets=sheets, options=options,
                     printed_at=get_settings().now(), printed_by=_printed_by(session, principal))
@@ -176,7 +175,7 @@ def tract_job(session: Session, principal: Principal, tract_id: int, options: Pr
 
 def dong_job(session: Session, principal: Principal, dong_id: int, options: PrintOptions) -> PrintJob:
     """Every tract of a dong in tract order (an atlas), or 404 outside the caller's area."""
-    dong = _dong_row(session, dong_id)
+    dong = dong_row(session, dong_id)
     if dong is None or not _place_visible(principal, dong_id):
         raise NotFound("동을 찾을 수 없습니다.")
     _require_staff(principal)

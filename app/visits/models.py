@@ -5,6 +5,7 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -20,6 +21,8 @@ class Visit(Base):
     __table_args__ = (
         CheckConstraint("contact_type IN ('visit','phone','other')", name="contact_type"),
         CheckConstraint("risk_override IS NULL OR override_reason IS NOT NULL", name="override_reason"),
+        # One visit per phone draft: a draft resent after a lost answer finds the visit it made.
+        Index("uq_visits_recorded_by_client_key", "recorded_by", "client_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +36,7 @@ class Visit(Base):
     override_reason: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    client_key: Mapped[str | None] = mapped_column(String(100))  # the Idempotency-Key its recorder sent
 
 
 class VisitVisitor(Base):

@@ -1,7 +1,7 @@
 """Visit and service-link routes: parse, call the service, shape the answer."""
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 
 from app.auth.deps import CurrentUser
 from app.deps import OptionalRecordId, PageDep, RecordId, SessionDep, if_match_version
@@ -23,11 +23,27 @@ def _resource(request: Request) -> str:
     return f"{request.method} {request.url.path}"
 
 
-@router.post("/households/{household_id}/visits", response_model=VisitCreated, status_code=201)
-def record_visit(request: Request, household_id: RecordId, body: VisitCreate,
-                 principal: CurrentUser, session: SessionDep):
-    """Record a visit or phone check-in; the household's level, colour and next due change with it."""
-    return service.create(session, principal, household_id, body, _resource(request))
+IdempotencyKey = Annotated[str | None, Header(
+    alias="Idempotency-Key", min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$",
+    description="초안마다 하나의 키(예: UUID). 같은 키로 다시 보내면 처음 기록과 현재 가구를 200으로 돌려줍니다")]
+VISIT_ANSWERS = {
+    200: {"model": VisitCreated,
+          "description": "같은 Idempotency-Key로 이미 기록됨: 처음 기록과 현재 가구 (새로 쓰지 않음)"},
+    409: {"description": "household_version이 지난 값(본문에 household·latest_visit), 또는 같은 키에 다른 내용"},
+}
+
+
+@router.post("/households/{household_id}/visits", response_model=VisitCreated, status_code=201,
+             responses=VISIT_ANSWERS)
+def record_visit(request: Request, response: Response, household_id: RecordId, body: VisitCreate,
+                 principal: CurrentUser, session: SessionDep, idempotency_key: IdempotencyKey = None):
+    """Record a visit or phone check-in; the household's level, colour and next due change with it. A phone's
+    queued draft sends an Idempotency-Key (a resend answers 200 with the first visit) and the household
+    version it was based on (changed since → 409 with the household and its newest visit)."""
+    answer, created = service.record(session, principal, household_id, body, _resource(request), idempotency_key)
+    if not created:
+        response.status_code = 200
+    return answer
 
 
 @router.get("/households/{household_id}/visits", response_model=VisitList)

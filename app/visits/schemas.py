@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from app.households.schemas import HouseholdRead
-from app.validation import Note, RefId, StrictInput
+from app.validation import MAX_ID, Note, RefId, StrictInput
 from app.vocab import INDICATORS, NEEDS, SERVICE_TYPES, VISITOR_TYPES
 
 ContactType = Literal["visit", "phone", "other"]
@@ -45,6 +45,10 @@ class VisitCreate(StrictInput):
     notes: Note | None = None
     risk_override: OverrideLevel | None = None
     override_reason: Note | None = None
+    household_version: int | None = Field(
+        default=None, ge=1, le=MAX_ID,
+        description="이 기록의 바탕이 된 가구 version (오프라인 초안). "
+                    "그 사이 가구가 바뀌었으면 409와 현재 가구·최근 방문")
 
     @model_validator(mode="after")
     def _override_has_reason(self):
