@@ -280,3 +280,21 @@ def browser():
             yield chromium
         finally:
             chromium.close()
+
+
+def me(client: TestClient, headers: dict[str, str]) -> dict:
+    return client.get("/api/v1/auth/me", headers=headers).json()
+
+
+def busiest_tract(client: TestClient, headers: dict[str, str], dong_id: int) -> dict:
+    """The dong's tract with the most households (the lowest id among equals)."""
+    items = client.get("/api/v1/tracts", params={"dong_id": dong_id}, headers=headers).json()["items"]
+    return max(items, key=lambda t: (t["household_count"], -t["id"]))
+
+
+@pytest.fixture
+def dong01(client, as_user):
+    """dong01's headers, dong id and busiest tract: a round or a printout with the most to show."""
+    headers = as_user("dong01")
+    dong_id = me(client, headers)["dong_ids"][0]
+    return headers, dong_id, busiest_tract(client, headers, dong_id)

@@ -19,24 +19,9 @@ from app.printing import service
 from app.printing.route import path_length
 from app.printing.schemas import PrintOptions
 from app.tracts.models import Dong, Tract
+from tests.conftest import busiest_tract, me
 
 PURPOSE = "3월 정기 현장 방문"
-
-
-def _me(client, headers) -> dict:
-    return client.get("/api/v1/auth/me", headers=headers).json()
-
-
-def _busiest_tract(client, headers, dong_id: int) -> dict:
-    items = client.get("/api/v1/tracts", params={"dong_id": dong_id}, headers=headers).json()["items"]
-    return max(items, key=lambda t: (t["household_count"], -t["id"]))
-
-
-@pytest.fixture
-def dong01(client, as_user):
-    headers = as_user("dong01")
-    dong_id = _me(client, headers)["dong_ids"][0]
-    return headers, dong_id, _busiest_tract(client, headers, dong_id)
 
 
 def _pdf_text(body: bytes) -> list[str]:
@@ -318,7 +303,7 @@ def test_bad_input_and_scope(client, as_user, dong01, session):
     for path in (url, f"/api/v1/print/dongs/{dong_id}.pdf", f"/api/v1/print/tracts/{tract['id']}.html"):
         assert client.get(path, params=p, headers=partner).status_code in (403, 404)
     tongjang = as_user("tongjang01")
-    own = _me(client, tongjang)["tract_ids"][0]
+    own = me(client, tongjang)["tract_ids"][0]
     assert client.get(f"/api/v1/print/tracts/{own}.pdf", params=p, headers=tongjang).status_code == 403
     assert client.get(f"/api/v1/print/tracts/{other_tract}.pdf", params=p, headers=tongjang).status_code in (403, 404)
     assert client.get(url, params=p).status_code == 401
@@ -331,7 +316,7 @@ def test_bad_input_and_scope(client, as_user, dong01, session):
 def test_district_staff_prints_any_dong(client, as_user, session):
     headers = as_user("district")
     dong_id = session.execute(select(Dong.id).order_by(Dong.code.desc()).limit(1)).scalar_one()
-    tract = _busiest_tract(client, headers, dong_id)
+    tract = busiest_tract(client, headers, dong_id)
     response = client.get(f"/api/v1/print/tracts/{tract['id']}.pdf", params={"purpose": PURPOSE}, headers=headers)
     assert response.status_code == 200
     assert len(_list_rows(response.content)) == tract["household_count"]

@@ -12,24 +12,9 @@ from app.printing import service as printing
 from app.printing.route import path_length, walking_order
 from app.printing.schemas import PrintOptions
 from app.tracts.models import Tract
+from tests.conftest import busiest_tract, me
 
 HANGUL = re.compile(r"[가-힣]")
-
-
-def _me(client, headers) -> dict:
-    return client.get("/api/v1/auth/me", headers=headers).json()
-
-
-def _busiest_tract(client, headers, dong_id: int) -> dict:
-    items = client.get("/api/v1/tracts", params={"dong_id": dong_id}, headers=headers).json()["items"]
-    return max(items, key=lambda t: (t["household_count"], -t["id"]))
-
-
-@pytest.fixture
-def dong01(client, as_user):
-    headers = as_user("dong01")
-    dong_id = _me(client, headers)["dong_ids"][0]
-    return headers, dong_id, _busiest_tract(client, headers, dong_id)
 
 
 def _round(client, headers, tract_id: int, **params):
@@ -107,7 +92,7 @@ def test_a_given_start_and_urgent_first_route_as_the_printout_does(client, dong0
 @pytest.mark.parametrize("username", ["dong01", "admin", "district"])
 def test_names_are_masked_exactly_as_the_household_list_masks_them(client, as_user, session, username):
     headers = as_user(username)
-    tract = _busiest_tract(client, headers, _me(client, as_user("dong01"))["dong_ids"][0])
+    tract = busiest_tract(client, headers, me(client, as_user("dong01"))["dong_ids"][0])
     stops = _round(client, headers, tract["id"]).json()["households"]
     listed = client.get("/api/v1/households", params={"tract_id": tract["id"], "limit": 500},
                         headers=headers).json()["items"]
@@ -125,8 +110,8 @@ def test_names_are_masked_exactly_as_the_household_list_masks_them(client, as_us
 @pytest.mark.parametrize("username", ["tongjang01", "partner01"])
 def test_a_tongjang_and_a_partner_are_refused_as_the_list_refuses_them(client, as_user, username):
     headers = as_user(username)
-    me = _me(client, headers)
-    tract_id = (me["tract_ids"] or [1])[0]
+    caller = me(client, headers)
+    tract_id = (caller["tract_ids"] or [1])[0]
     listed = client.get("/api/v1/households", params={"tract_id": tract_id}, headers=headers)
     r = _round(client, headers, tract_id)
     assert r.status_code == listed.status_code and r.status_code in (403, 404)
