@@ -183,3 +183,181 @@ def test_round_list_in_the_servers_route_order(browser, live_server, shots):
         wait_until(page, "() => !document.querySelector('#round-view').hidden")
     finally:
         _close(page)
+
+
+# ---- without a signal ----
+
+NOTE = "지하 계단에서 기록 (오프라인)"
+
+
+def _round_by_filter(page, live_server, tract_id):
+    """Open 오늘의 순회 of a tract from its map menu."""
+    page.evaluate("id => window.__happymap.openTractMenu(id)", tract_id)
+    page.locator(".tract-menu button", has_text="오늘의 순회").click()
+    wait_until(page, "() => (window.__happymap.roundIds() || []).length > 0")
+    return page.evaluate("window.__happymap.roundIds()")
+
+
+def _record(page, household_id, notes, kind=".round-visit"):
+    row = page.locator(f".round-item[data-id='{household_id}']")
+    row.locator(kind).click()
+    page.fill(".round-card textarea[name=notes]", notes)
+    page.locator(".round-card button[type=submit]").click()
+    wait_until(page, "id => window.__happymap.roundNextId() !== id", household_id)
+
+
+def _visits(live_server, household_id, notes=None):
+    with live_server.sessions() as s:
+        q = select(func.count()).select_from(Visit).where(Visit.household_id == household_id)
+        if notes is not None:
+            q = q.where(Visit.notes == notes)
+        return s.execute(q).scalar_one()
+
+
+def _drafts(page):
+    return page.evaluate("window.__happymap.draftCount()")
+
+
+def test_offline_visit_survives_an_offline_reload_and_syncs_once(browser, live_server, shots):
+    tract_id = _tract_of(live_server)
+    page = _phone(browser, live_server)
+    context = page.context
+    try:
+        sign_in(page, "dong01")
+        ids = _round_by_filter(page, live_server, tract_id)
+        target = ids[3]
+        before = _visits(live_server, target)
+        page.click("#round-download")
+        wait_until(page, "() => /받아 두었습니다/.test(document.querySelector('.round-note').textContent)")
+        wait_until(page, "() => window.__happymap.shellReady()")
+
+        context.set_offline(True)
+        wait_until(page, "() => /오프라인입니다/.test(document.querySelector('#offline-banner').textContent)")
+        _record(page, target, NOTE)
+        assert _drafts(page) == 1
+        wait_until(page, "() => /보낼 기록 1건/.test(document.querySelector('#offline-banner').textContent)")
+        page.screenshot(path=str(shots / "phone-offline-banner.png"))
+
+        # Reloaded without a signal: the app comes from the service worker's cache, the round and the draft from
+        # the sealed store once the password opens it. A wrong password says so and wipes nothing.
+        page.reload()
+        wait_until(page, "() => !document.querySelector('#unlock-view').hidden")
+        assert page.input_value("#unlock-username") == "dong01"
+        page.fill("#unlock-password", "wrong-password-1")
+        page.click("#unlock-submit")
+        wait_until(page, "() => !document.querySelector('#unlock-message').hidden")
+        assert "지워지지 않았습니다" in page.inner_text("#unlock-message")
+        assert _drafts(page) == 1
+        page.fill("#unlock-password", DEMO_PASSWORD)
+        page.click("#unlock-submit")
+        wait_until(page, "() => (window.__happymap.roundIds() || []).length > 0")
+        assert page.evaluate("window.__happymap.roundIds()") == ids
+        draft = page.locator(f".draft[data-household='{target}']")
+        assert draft.count() == 1 and "연결되면 보냅니다" in draft.inner_text()
+        assert page.locator("#offline-banner").is_visible()
+        page.screenshot(path=str(shots / "phone-offline-reloaded.png"))
+        assert _visits(live_server, target) == before
+
+        # Back online: sign in again and the draft goes out exactly once.
+        context.set_offline(False)
+        wait_until(page, "() => !document.querySelector('#login-view').hidden")
+        assert "1건" in page.inner_text("#login-message")
+        page.fill("#login-username", "dong01")
+        page.fill("#login-password", DEMO_PASSWORD)
+        page.click("#login-submit")
+        wait_until(page, "() => window.__happymap.ready === true", timeout=60)
+        wait_until(page, "async () => (await window.__happymap.draftCount()) === 0")
+        assert _visits(live_server, target, NOTE) == 1
+        page.evaluate("window.dispatchEvent(new Event('online'))")  # a second sync finds nothing to send
+        wait_frames(page)
+        assert _visits(live_server, target) == before + 1
+    finally:
+        _close(page)
+
+
+def test_conflicting_visit_is_shown_and_nothing_is_lost(browser, live_server, shots):
+    tract_id = _tract_of(live_server)
+    page = _phone(browser, live_server)
+    try:
+        sign_in(page, "dong01")
+        ids = _round_by_filter(page, live_server, tract_id)
+        target = ids[5]
+        before = _visits(live_server, target)
+        page.context.set_offline(True)
+        wait_until(page, "() => !document.querySelector('#offline-banner').hidden")
+        _record(page, target, "현관에서 면담 (충돌)")
+        # Meanwhile a colleague records a visit to the same household.
+        r = live_server.api("POST", f"/households/{target}/visits", "dong01", json={
+            "visited_at": "2026-12-01T01:00:00Z", "contact_type": "visit", "visitor_types": ["official"],
+            "notes": "동료가 먼저 방문"})
+        assert r.status_code == 201, r.text
+        page.context.set_offline(False)
+        conflict = page.locator(f".draft-conflict[data-household='{target}']")
+        wait_until(page, "id => document.querySelector(`.draft-conflict[data-household='${id}']`)", target)
+        text = conflict.inner_text()
+        assert "다른 사람이 이 가구를 먼저 기록했습니다" in text and "동료가 먼저 방문" in text
+        assert conflict.locator("button", has_text="그래도 저장").is_visible()
+        assert conflict.locator("button", has_text="버리기").is_visible()
+        assert _drafts(page) == 1  # kept, not overwritten and not dropped
+        assert _visits(live_server, target) == before + 1
+        conflict.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "phone-conflict.png"))
+
+        conflict.locator("button", has_text="그래도 저장").click()
+        wait_until(page, "async () => (await window.__happymap.draftCount()) === 0")
+        assert _visits(live_server, target) == before + 2
+        assert _visits(live_server, target, "현관에서 면담 (충돌)") == 1
+    finally:
+        _close(page)
+
+
+def test_refused_draft_is_kept_with_the_servers_message(browser, live_server):
+    tract_id = _tract_of(live_server)
+    page = _phone(browser, live_server)
+    try:
+        sign_in(page, "dong01")
+        ids = _round_by_filter(page, live_server, tract_id)
+        target = ids[-1]
+        page.context.set_offline(True)
+        wait_until(page, "() => !document.querySelector('#offline-banner').hidden")
+        _record(page, target, "문이 잠겨 있음", kind=".round-phone")
+        version = live_server.get(f"/households/{target}", "dong01")["version"]
+        r = live_server.api("POST", f"/households/{target}/close", "dong01",
+                            json={"reason": "moved_out", "version": version})
+        assert r.status_code == 200, r.text
+        page.context.set_offline(False)
+        wait_until(page, "id => document.querySelector(`.draft-refused[data-household='${id}']`)", target)
+        refused = page.locator(f".draft-refused[data-household='{target}']")
+        message = refused.locator(".draft-message").inner_text()
+        assert message and any("\uac00" <= ch <= "\ud7a3" for ch in message), message  # the server's Korean detail
+        assert "종결" in message, message
+        assert _drafts(page) == 1
+        assert _visits(live_server, target, "문이 잠겨 있음") == 0
+    finally:
+        _close(page)
+
+
+def test_logout_wipes_indexeddb_and_caches(browser, live_server):
+    tract_id = _tract_of(live_server)
+    page = _phone(browser, live_server)
+    try:
+        sign_in(page, "dong01")
+        _round_by_filter(page, live_server, tract_id)
+        page.click("#round-download")
+        wait_until(page, "() => window.__happymap.shellReady()")
+        stored = page.evaluate("async () => ({dbs: (await indexedDB.databases()).map(d => d.name),"
+                               " caches: await caches.keys()})")
+        assert "happymap-offline" in stored["dbs"] and stored["caches"], stored
+        # What is at rest is sealed: no address of the round is readable in IndexedDB.
+        raw = page.evaluate("""() => new Promise(ok => { const r = indexedDB.open('happymap-offline');
+            r.onsuccess = () => { const t = r.result.transaction('rounds').objectStore('rounds').getAll();
+              t.onsuccess = () => { ok(JSON.stringify(t.result.map(x => Object.keys(x)))); r.result.close(); }; }; })""")
+        assert "address" not in raw and "data" in raw
+        page.click("#logout-button")
+        wait_until(page, "() => !document.querySelector('#login-view').hidden")
+        left = page.evaluate("async () => ({dbs: (await indexedDB.databases()).map(d => d.name),"
+                             " caches: await caches.keys(),"
+                             " workers: (await navigator.serviceWorker.getRegistrations()).length})")
+        assert left == {"dbs": [], "caches": [], "workers": 0}, left
+    finally:
+        _close(page)

@@ -110,6 +110,7 @@ Object.assign(hook, {
   chartNames: () => [...statsView.charts.keys()],
   quality: () => lastQuality,
   mapStarted: () => mapStarted,
+  openTractMenu: (id) => map.openTractMenu(id),
   roundIds: () => (round.round ? round.round.households.map((x) => x.id) : null),
   roundNextId: () => round.nextId,
   drafts: () => drafts(),

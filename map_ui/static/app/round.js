@@ -114,7 +114,9 @@ export class RoundView {
   _head(round) {
     const close = h('button', { type: 'button', class: 'panel-close', attrs: { 'aria-label': '순회 닫기' }, text: '×' });
     close.addEventListener('click', () => { this.reset(); this.onClose(); });
-    const title = round ? `오늘의 순회 · ${round.tract.dong_name} ${round.tract.name}` : '오늘의 순회';
+    const place = round && (round.tract.name.startsWith(round.tract.dong_name) ? round.tract.name
+      : `${round.tract.dong_name} ${round.tract.name}`);
+    const title = round ? `오늘의 순회 · ${place}` : '오늘의 순회';
     return h('header', { class: 'panel-header round-head' }, h('div', { class: 'panel-title' }, h('h2', { text: title })), close);
   }
 
@@ -275,10 +277,13 @@ export class RoundView {
   async _renderDrafts() {
     if (!this.draftsEl) return;
     const gen = this.generation;
-    const waiting = (await drafts()).filter((d) => d.status !== 'pending'); // the pending ones: the banner counts them
+    const all = await drafts();
     if (gen !== this.generation || !this.draftsEl) return;
-    this.draftsEl.hidden = waiting.length === 0;
-    replace(this.draftsEl, h('h3', { text: `확인이 필요한 기록 ${waiting.length}건` }), ...waiting.map((d) => this._draftRow(d)));
+    const waiting = all.filter((d) => d.status !== 'pending');
+    this.draftsEl.hidden = all.length === 0;
+    replace(this.draftsEl,
+      h('h3', { text: waiting.length ? `확인이 필요한 기록 ${waiting.length}건 · 보낼 기록 ${all.length - waiting.length}건` : `보낼 기록 ${all.length}건` }),
+      ...waiting.map((d) => this._draftRow(d)), ...all.filter((d) => d.status === 'pending').map((d) => this._draftRow(d)));
   }
 
   _draftRow(d) {
@@ -287,7 +292,9 @@ export class RoundView {
     const buttons = h('div', { class: 'panel-actions' });
     const discard = h('button', { type: 'button', class: 'draft-discard', text: '버리기' });
     discard.addEventListener('click', () => discardDraft(d.id));
-    if (d.status === 'conflict') {
+    if (d.status === 'pending') {
+      // waiting for a signal (or the next sign-in): nothing to decide
+    } else if (d.status === 'conflict') {
       const keep = h('button', { type: 'button', class: 'primary draft-keep', text: '그래도 저장' });
       keep.addEventListener('click', async () => { await keepAnyway(d.id); const r = await syncDrafts(); if (r.sent) this.onSynced(); });
       buttons.append(keep, discard);
@@ -301,9 +308,9 @@ export class RoundView {
       h('p', { class: 'draft-title', text: `${d.label} · ${kind} ${when}` }),
       h('p', { class: 'draft-message', text: d.status === 'conflict'
         ? '이 기록을 쓰는 동안 다른 사람이 이 가구를 먼저 기록했습니다. 확인하고 저장할지 정하세요.'
-        : d.message }),
+        : d.message || (navigator.onLine ? '보내는 중이거나 다시 로그인하면 보냅니다.' : '연결되면 보냅니다.') }),
       latest ? h('p', { class: 'draft-latest', text: `먼저 저장된 기록: ${formatDateTime(latest.visited_at)} ${label(CONTACT_TYPES, latest.contact_type)}${latest.notes ? ` — ${latest.notes}` : ''}` }) : null,
-      buttons);
+      buttons.childElementCount ? buttons : null);
   }
 }
 
