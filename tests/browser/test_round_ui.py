@@ -175,7 +175,7 @@ def test_round_list_in_the_servers_route_order(browser, live_server, shots):
             assert last.contact_type == "phone"
 
         # Tapping a row (online) opens the household panel; closing it brings the round back.
-        rows.nth(2).locator(".round-open").click()
+        rows.nth(2).locator(".round-row-open").click()
         wait_until(page, "() => !document.querySelector('#household-panel').hidden"
                          " && document.querySelector('#household-panel .hh-address')")
         assert page.locator("#round-view").is_hidden()
@@ -202,8 +202,11 @@ def _record(page, household_id, notes, kind=".round-visit"):
     row = page.locator(f".round-item[data-id='{household_id}']")
     row.locator(kind).click()
     page.fill(".round-card textarea[name=notes]", notes)
+    before = _drafts(page)
     page.locator(".round-card button[type=submit]").click()
-    wait_until(page, "id => window.__happymap.roundNextId() !== id", household_id)
+    wait_until(page, "() => !document.querySelector('.round-card') && /저장했습니다/.test("
+                     "document.querySelector('.round-note').textContent)")
+    wait_until(page, "n => window.__happymap.draftCount().then(c => c === n + 1)", before)
 
 
 def _visits(live_server, household_id, notes=None):
@@ -361,3 +364,23 @@ def test_logout_wipes_indexeddb_and_caches(browser, live_server):
         assert left == {"dbs": [], "caches": [], "workers": 0}, left
     finally:
         _close(page)
+
+
+def test_round_view_fits_360_px_and_1440_px(browser, live_server, shots):
+    tract_id = _tract_of(live_server)
+    for name, options in [("360", {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}),
+                          ("1440", {"viewport": {"width": 1440, "height": 900}})]:
+        page = open_page(browser, live_server, **options)
+        try:
+            sign_in(page, "dong01")
+            _round_by_filter(page, live_server, tract_id)
+            box = page.evaluate("""() => { const r = document.querySelector('#round-view');
+                return {scroll: r.scrollWidth, client: r.clientWidth, width: r.getBoundingClientRect().width}; }""")
+            assert box["scroll"] <= box["client"], box  # nothing cut off sideways
+            if name == "360":
+                assert box["width"] == 360
+            else:
+                assert box["width"] < 500  # a panel beside the map, not over all of it
+            page.screenshot(path=str(shots / f"round-{name}.png"))
+        finally:
+            _close(page)

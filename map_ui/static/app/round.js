@@ -24,6 +24,7 @@ export class RoundView {
     this.round = null;
     this.stored = false;
     this.done = new Set();
+    this.queued = new Set(); // households with a draft on this device
     this.nextId = null;
     this.note = '';
     this.openCard = null; // the household shown as a card (offline) or with its form
@@ -190,7 +191,7 @@ export class RoundView {
       class: `round-item${hh.id === this.nextId ? ' round-next' : ''}${this.done.has(hh.id) ? ' round-done' : ''}`,
       dataset: { id: hh.id, order: hh.order },
     });
-    const open = h('button', { type: 'button', class: 'round-open', attrs: { 'aria-label': `${hh.order}번 가구 열기` } },
+    const open = h('button', { type: 'button', class: 'round-row-open', attrs: { 'aria-label': `${hh.order}번 가구 열기` } },
       h('span', { class: 'round-order', text: String(hh.order) }),
       h('span', { class: 'round-main' },
         h('span', { class: 'round-address', text: hh.address || `가구 #${hh.id}` }),
@@ -199,7 +200,8 @@ export class RoundView {
           h('span', { class: `round-risk risk-${hh.risk_level}`, text: RISK_LABELS[hh.risk_level] || hh.risk_level }),
           hh.overdue ? h('span', { class: 'badge badge-overdue', text: '기한 경과' }) : null,
           h('span', { class: 'round-distance', text: `${formatDistance(hh.distance_m)}` }),
-          this.done.has(hh.id) ? h('span', { class: 'round-check', text: '기록함' }) : null),
+          this.queued.has(hh.id) ? h('span', { class: 'round-check', text: '보낼 기록 있음' })
+            : this.done.has(hh.id) ? h('span', { class: 'round-check', text: '기록함' }) : null),
         needs.length ? h('span', { class: 'round-needs', text: `욕구: ${needs.join(', ')}` }) : null));
     open.addEventListener('click', () => this._open(hh));
     const visit = h('button', { type: 'button', class: 'round-visit', text: '방문 기록' });
@@ -280,9 +282,16 @@ export class RoundView {
     const all = await drafts();
     if (gen !== this.generation || !this.draftsEl) return;
     const waiting = all.filter((d) => d.status !== 'pending');
+    const pending = all.length - waiting.length;
     this.draftsEl.hidden = all.length === 0;
+    const heads = [waiting.length ? `확인이 필요한 기록 ${waiting.length}건` : '', pending ? `보낼 기록 ${pending}건` : ''];
+    const queued = new Set(all.map((d) => d.household_id));
+    if ([...queued].join() !== [...this.queued].join()) {
+      this.queued = queued;
+      this._renderList();
+    }
     replace(this.draftsEl,
-      h('h3', { text: waiting.length ? `확인이 필요한 기록 ${waiting.length}건 · 보낼 기록 ${all.length - waiting.length}건` : `보낼 기록 ${all.length}건` }),
+      h('h3', { text: heads.filter(Boolean).join(' · ') }),
       ...waiting.map((d) => this._draftRow(d)), ...all.filter((d) => d.status === 'pending').map((d) => this._draftRow(d)));
   }
 
