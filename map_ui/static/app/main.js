@@ -770,7 +770,9 @@ async function openRound(tractId) {
   document.body.classList.remove('list-open');
   closePanel();
   closeReport();
+  map.highlightTract(tractId);
   await round.openTract(tractId);
+  if (!isMobile()) map.fitTo({ tractId }); // on a desktop the round covers the list, the map shows its tract
 }
 
 function openFromRound(hh) {
