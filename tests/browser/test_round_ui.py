@@ -351,11 +351,22 @@ def test_logout_wipes_indexeddb_and_caches(browser, live_server):
         stored = page.evaluate("async () => ({dbs: (await indexedDB.databases()).map(d => d.name),"
                                " caches: await caches.keys()})")
         assert "happymap-offline" in stored["dbs"] and stored["caches"], stored
-        # What is at rest is sealed: no address of the round is readable in IndexedDB.
-        raw = page.evaluate("""() => new Promise(ok => { const r = indexedDB.open('happymap-offline');
-            r.onsuccess = () => { const t = r.result.transaction('rounds').objectStore('rounds').getAll();
-              t.onsuccess = () => { ok(JSON.stringify(t.result.map(x => Object.keys(x)))); r.result.close(); }; }; })""")
-        assert "address" not in raw and "data" in raw
+        # What is at rest is sealed: records are {id, iv, data}, and no address of the round is in their bytes.
+        rest = page.evaluate("""() => new Promise(ok => { const r = indexedDB.open('happymap-offline');
+            r.onsuccess = () => {
+              const t = r.result.transaction(['rounds', 'meta']);
+              const rounds = t.objectStore('rounds').getAll(), meta = t.objectStore('meta').get('info');
+              t.oncomplete = () => {
+                r.result.close();
+                const text = (b) => new TextDecoder('utf-8', {fatal: false}).decode(b);
+                ok({keys: rounds.result.map(x => Object.keys(x).sort().join()),
+                    bytes: rounds.result.map(x => text(x.data)).join(''),
+                    meta: Object.keys(meta.result).sort().join()});
+              };
+            }; })""")
+        address = live_server.get(f"/rounds/tracts/{tract_id}", "dong01")["households"][0]["address"]
+        assert rest["keys"] == ["data,id,iv"] and address not in rest["bytes"], rest["keys"]
+        assert rest["meta"] == "check,expires_at,salt,username"  # no key, no password
         page.click("#logout-button")
         wait_until(page, "() => !document.querySelector('#login-view').hidden")
         left = page.evaluate("async () => ({dbs: (await indexedDB.databases()).map(d => d.name),"
