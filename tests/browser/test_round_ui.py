@@ -395,3 +395,62 @@ def test_round_view_fits_360_px_and_1440_px(browser, live_server, shots):
             page.screenshot(path=str(shots / f"round-{name}.png"))
         finally:
             _close(page)
+
+
+def test_store_wiped_at_start_after_the_12_hour_limit(browser, live_server):
+    tract_id = _tract_of(live_server)
+    page = _phone(browser, live_server)
+    try:
+        sign_in(page, "dong01")
+        _round_by_filter(page, live_server, tract_id)
+        page.click("#round-download")
+        wait_until(page, "() => window.__happymap.shellReady()")
+        # The limit is stored beside the sealed data; move it into the past as 12 hours would.
+        page.evaluate("""() => new Promise(ok => { const r = indexedDB.open('happymap-offline');
+            r.onsuccess = () => { const s = r.result.transaction('meta', 'readwrite').objectStore('meta');
+              const g = s.get('info');
+              g.onsuccess = () => { s.put({...g.result, expires_at: Date.now() - 1000}, 'info').onsuccess = () => {
+                r.result.close(); ok(); }; }; }; })""")
+        page.context.set_offline(True)
+        page.reload()  # the start checks the limit before anything is shown
+        wait_until(page, "() => !document.querySelector('#login-view').hidden")
+        assert "12시간" in page.inner_text("#login-message")
+        assert page.locator("#unlock-view").is_hidden()
+        left = page.evaluate("async () => ({dbs: (await indexedDB.databases()).map(d => d.name),"
+                             " caches: await caches.keys()})")
+        assert left == {"dbs": [], "caches": []}, left
+    finally:
+        _close(page)
+
+
+def test_disabled_account_wipes_the_phone_at_the_next_sync(browser, live_server):
+    user = "dong02"
+    me = live_server.get("/auth/me", user)
+    tracts = live_server.get("/layers/tracts", user)["features"]
+    tract_id = max((f["properties"] for f in tracts if f["properties"]["dong_id"] in me["dong_ids"]),
+                   key=lambda p: sum(p["counts"].values()))["id"]
+    account = next(u for u in live_server.get("/admin/users", "admin", q=user)["items"] if u["username"] == user)
+    page = _phone(browser, live_server)
+    try:
+        sign_in(page, user)
+        ids = _round_by_filter(page, live_server, tract_id)
+        page.click("#round-download")
+        wait_until(page, "() => window.__happymap.shellReady()")
+        page.context.set_offline(True)
+        wait_until(page, "() => !document.querySelector('#offline-banner').hidden")
+        _record(page, ids[0], "사용 중지 전 기록")
+        r = live_server.api("PATCH", f"/admin/users/{account['id']}", "admin",
+                            json={"is_active": False, "version": account["version"]})
+        assert r.status_code == 200, r.text
+        page.context.set_offline(False)
+        wait_until(page, "() => !document.querySelector('#login-view').hidden")
+        assert "사용이 중지된 계정" in page.inner_text("#login-message")
+        wait_until(page, "async () => (await indexedDB.databases()).length === 0 && (await caches.keys()).length === 0")
+        assert _visits(live_server, ids[0], "사용 중지 전 기록") == 0
+    finally:
+        _close(page)
+        now = next(u for u in live_server.get("/admin/users", "admin", q=user)["items"] if u["username"] == user)
+        if not now["is_active"]:
+            live_server.api("PATCH", f"/admin/users/{account['id']}", "admin",
+                            json={"is_active": True, "version": now["version"]})
+        live_server.tokens.pop(user, None)  # its sessions ended with the account

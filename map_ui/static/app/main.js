@@ -849,13 +849,13 @@ window.addEventListener('online', () => {
 
 /** Started without a signal: a stored round (not expired) opens with the password; nothing else can. */
 async function bootOffline() {
-  if (navigator.onLine) { updateBanner(); return; }
   let s;
   try {
-    if (await wipeIfExpired()) {
-      showSignIn(view, '받아 둔 순회는 로그인 후 12시간이 지나 이 기기에서 지웠습니다. 연결되면 다시 로그인하세요.');
+    if (await wipeIfExpired()) { // checked on every start, with or without a signal
+      showSignIn(view, `받아 둔 순회는 로그인 후 12시간이 지나 이 기기에서 지웠습니다.${navigator.onLine ? ' 다시 로그인하세요.' : ' 연결되면 다시 로그인하세요.'}`);
       return;
     }
+    if (navigator.onLine) { updateBanner(); return; }
     s = await offlineState();
   } catch {
     return;
