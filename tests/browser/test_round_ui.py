@@ -413,8 +413,8 @@ def test_store_wiped_at_start_after_the_12_hour_limit(browser, live_server):
                 r.result.close(); ok(); }; }; }; })""")
         page.context.set_offline(True)
         page.reload()  # the start checks the limit before anything is shown
-        wait_until(page, "() => !document.querySelector('#login-view').hidden")
-        assert "12시간" in page.inner_text("#login-message")
+        wait_until(page, "() => !document.querySelector('#login-view').hidden"
+                         " && /12시간/.test(document.querySelector('#login-message').textContent)")
         assert page.locator("#unlock-view").is_hidden()
         left = page.evaluate("async () => ({dbs: (await indexedDB.databases()).map(d => d.name),"
                              " caches: await caches.keys()})")
