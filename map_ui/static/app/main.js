@@ -827,7 +827,10 @@ async function updateBanner() {
   banner.hidden = !banner.textContent;
 }
 
-offlineEvents.addEventListener('change', () => updateBanner());
+let bannerTimer = null;
+offlineEvents.addEventListener('change', () => {
+  if (!bannerTimer) bannerTimer = setTimeout(() => { bannerTimer = null; updateBanner(); }, 150);
+});
 window.addEventListener('offline', () => {
   updateBanner();
   if (round.round) round._render();

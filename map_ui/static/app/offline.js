@@ -288,10 +288,10 @@ export function syncDrafts() {
 async function runSync() {
   let sent = 0;
   if (!key || !isSignedIn() || !navigator.onLine) return { sent, stopped: true };
-  for (const queued of await drafts()) {
-    if (queued.status !== 'pending') continue;
-    const draft = (await drafts()).find((d) => d.id === queued.id); // its version may have moved meanwhile
-    if (!draft || draft.status !== 'pending') continue;
+  const queue = await drafts(); // opened once; versions are moved in memory and written back
+  for (const draft of queue) {
+    if (draft.status !== 'pending') continue;
+    if (!(await getItem('drafts', draft.id))) continue; // discarded meanwhile
     const body = { ...draft.body };
     if (draft.household_version !== null && draft.household_version !== undefined) body.household_version = draft.household_version;
     let answer;
@@ -312,12 +312,13 @@ async function runSync() {
       return { sent, stopped: true, error: err };
     }
     await deleteItem('drafts', draft.id);
+    draft.status = 'sent';
     sent += 1;
     const version = answer.household.version;
-    for (const other of await drafts()) {
-      if (other.household_id === draft.household_id) {
+    for (const other of queue) {
+      if (other.household_id === draft.household_id && other.status !== 'sent') {
         other.household_version = version;
-        await putDraft(other);
+        if (await getItem('drafts', other.id)) await putDraft(other);
       }
     }
     await patchRoundHousehold(draft.tract_id, draft.household_id, {

@@ -29,13 +29,17 @@ export class RoundView {
     this.note = '';
     this.openCard = null; // the household shown as a card (offline) or with its form
     this.generation = 0;
-    offlineEvents.addEventListener('change', () => { if (this.round) this._renderDrafts(); });
+    // A sync of many drafts changes the store many times: the list of drafts is redrawn at most every 150 ms.
+    this.draftsTimer = null;
+    offlineEvents.addEventListener('change', () => {
+      if (!this.round || this.draftsTimer) return;
+      this.draftsTimer = setTimeout(() => { this.draftsTimer = null; if (this.round) this._renderDrafts(); }, 150);
+    });
     offlineEvents.addEventListener('synced', (e) => {
       if (!this.round) return;
       const { answer, draft } = e.detail;
       const hh = this.round.households.find((x) => x.id === draft.household_id);
       if (hh) Object.assign(hh, { version: answer.household.version, risk_level: answer.household.risk_level, overdue: answer.household.overdue });
-      this._renderList();
     });
   }
 
