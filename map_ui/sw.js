@@ -65,8 +65,9 @@ self.addEventListener('fetch', (event) => {
   if (!SHELL.includes(key)) return;
   event.respondWith(fetch(request).then((response) => {
     if (response.ok && response.type === 'basic') {
+      // Refreshed only while the cache exists: a logout that wiped it must not see it come back.
       const copy = response.clone();
-      caches.open(CACHE).then((cache) => cache.put(key, copy));
+      caches.has(CACHE).then((kept) => kept && caches.open(CACHE).then((cache) => cache.put(key, copy)));
     }
     return response;
   }).catch(() => caches.match(key).then((hit) => hit || Response.error())));

@@ -9,7 +9,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from app.visits.models import Visit
-from tests.browser.ui import DEMO_PASSWORD, hide_overlays, open_page, sign_in, wait_frames, wait_still, wait_until
+from tests.browser.ui import DEMO_PASSWORD, RECT, hide_overlays, open_page, sign_in, wait_frames, wait_still, wait_until
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 RED = (0xE5, 0x39, 0x35)
@@ -179,6 +179,8 @@ def test_round_list_in_the_servers_route_order(browser, live_server, shots):
         wait_until(page, "() => !document.querySelector('#household-panel').hidden"
                          " && document.querySelector('#household-panel .hh-address')")
         assert page.locator("#round-view").is_hidden()
+        wait_still(page, RECT, "#household-panel")
+        page.screenshot(path=str(shots / "phone-round-panel.png"))
         page.click("#household-panel .panel-close")
         wait_until(page, "() => !document.querySelector('#round-view').hidden")
     finally:

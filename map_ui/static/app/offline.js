@@ -27,11 +27,16 @@ function emit(name, detail = null) {
   offlineEvents.dispatchEvent(new CustomEvent(name, { detail }));
 }
 
-function openDb() {
+// Only a write (with the key) may create the database: a read racing a wipe must not bring an empty one back.
+function openDb(create = false) {
   if (db) return Promise.resolve(db);
   return new Promise((resolve, reject) => {
     const request = indexedDB.open(DB_NAME, DB_VERSION);
-    request.onupgradeneeded = () => {
+    request.onupgradeneeded = (event) => {
+      if (!create && event.oldVersion === 0) {
+        request.transaction.abort(); // nothing stored: the new, empty database is dropped again
+        return;
+      }
       const d = request.result;
       d.createObjectStore('meta');
       d.createObjectStore('rounds', { keyPath: 'id' });
@@ -42,12 +47,22 @@ function openDb() {
       db.onversionchange = () => { db.close(); db = null; };
       resolve(db);
     };
-    request.onerror = () => reject(request.error);
+    request.onerror = (event) => {
+      if (request.error && request.error.name === 'AbortError') {
+        event.preventDefault();
+        resolve(null);
+      } else {
+        reject(request.error);
+      }
+    };
   });
 }
 
-async function run(store, mode, work) {
-  const d = await openDb();
+async function run(store, mode, work, empty = undefined) {
+  const writing = mode === 'readwrite';
+  if (writing && !key) throw new Error('오프라인 저장소가 잠겨 있습니다. 비밀번호로 잠금을 해제하세요.');
+  const d = await openDb(writing);
+  if (!d) return empty; // nothing stored (or wiped meanwhile)
   return new Promise((resolve, reject) => {
     const t = d.transaction(store, mode);
     const request = work(t.objectStore(store));
@@ -58,7 +73,7 @@ async function run(store, mode, work) {
 }
 
 const getItem = (store, k) => run(store, 'readonly', (s) => s.get(k));
-const allItems = (store) => run(store, 'readonly', (s) => s.getAll());
+const allItems = (store) => run(store, 'readonly', (s) => s.getAll(), []);
 const putItem = (store, value, k) => run(store, 'readwrite', (s) => (k === undefined ? s.put(value) : s.put(value, k)));
 const deleteItem = (store, k) => run(store, 'readwrite', (s) => s.delete(k));
 
@@ -281,7 +296,10 @@ export async function discardDraft(draftId) {
 
 /** Send the waiting drafts one by one (one run at a time); resolves to {sent, stopped}. */
 export function syncDrafts() {
-  if (!syncing) syncing = runSync().finally(() => { syncing = null; });
+  if (!syncing) {
+    syncing = runSync().catch((error) => ({ sent: 0, stopped: true, error })) // e.g. wiped in the middle
+      .finally(() => { syncing = null; });
+  }
   return syncing;
 }
 

@@ -6,7 +6,7 @@
 import { api } from './api.js';
 import { formatDate, formatDateTime, formatDistance, h, replace } from './dom.js';
 import {
-  addDraft, discardDraft, drafts, keepAnyway, offlineEvents, retryDraft, saveRound, storedRound, storedRounds,
+  addDraft, discardDraft, drafts, isUnlocked, keepAnyway, offlineEvents, retryDraft, saveRound, storedRound, storedRounds,
   syncDrafts,
 } from './offline.js';
 import { visitForm } from './visitform.js';
@@ -255,6 +255,14 @@ export class RoundView {
     const form = visitForm(hh, {
       contactType,
       submit: async (body) => {
+        if (!isUnlocked() && navigator.onLine) {
+          // The store could not be opened (e.g. the password changed since it was sealed): sent straight away.
+          const answer = await api.post(`/households/${hh.id}/visits`, { ...body, household_version: hh.version },
+            { 'Idempotency-Key': crypto.randomUUID() });
+          Object.assign(hh, { version: answer.household.version, risk_level: answer.household.risk_level });
+          this.onSynced();
+          return answer;
+        }
         const draft = await addDraft(hh, this.round.tract.id, body);
         syncDrafts().then((result) => { if (result.sent) this.onSynced(); });
         return { draft };
