@@ -180,6 +180,7 @@ def test_round_list_in_the_servers_route_order(browser, live_server, shots):
                          " && document.querySelector('#household-panel .hh-address')")
         assert page.locator("#round-view").is_hidden()
         wait_still(page, RECT, "#household-panel")
+        _wait_view(page)
         page.screenshot(path=str(shots / "phone-round-panel.png"))
         page.click("#household-panel .panel-close")
         wait_until(page, "() => !document.querySelector('#round-view').hidden")
@@ -341,6 +342,31 @@ def test_refused_draft_is_kept_with_the_servers_message(browser, live_server):
     finally:
         _close(page)
 
+
+
+def test_draft_for_a_household_moved_out_of_the_area_is_kept(browser, live_server):
+    tract_id = _tract_of(live_server)
+    elsewhere = live_server.get("/households", "dong02", limit=1)["items"][0]  # a place in another dong
+    page = _phone(browser, live_server)
+    try:
+        sign_in(page, "dong01")
+        ids = _round_by_filter(page, live_server, tract_id)
+        target = ids[-2]
+        page.context.set_offline(True)
+        wait_until(page, "() => !document.querySelector('#offline-banner').hidden")
+        _record(page, target, "이사 전 기록")
+        version = live_server.get(f"/households/{target}", "district")["version"]
+        r = live_server.api("PATCH", f"/households/{target}", "district",
+                            json={"lon": elsewhere["lon"], "lat": elsewhere["lat"], "version": version})
+        assert r.status_code == 200 and r.json()["dong_id"] == elsewhere["dong_id"], r.text
+        page.context.set_offline(False)
+        wait_until(page, "id => document.querySelector(`.draft-refused[data-household='${id}']`)", target)
+        message = page.locator(f".draft-refused[data-household='{target}'] .draft-message").inner_text()
+        assert message == "담당 구역 밖으로 옮겨졌거나 삭제된 가구입니다."
+        assert _drafts(page) == 1
+        assert _visits(live_server, target, "이사 전 기록") == 0
+    finally:
+        _close(page)
 
 def test_logout_wipes_indexeddb_and_caches(browser, live_server):
     tract_id = _tract_of(live_server)
