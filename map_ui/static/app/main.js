@@ -846,7 +846,10 @@ window.addEventListener('online', () => {
     draftCount().then((n) => showSignIn(view, n ? `연결되었습니다. 다시 로그인하면 이 기기에 저장된 기록 ${n}건을 보냅니다.` : '연결되었습니다. 다시 로그인하세요.'));
     return;
   }
-  if (round.round) round._render();
+  if (round.round) {
+    round.note = ''; // "연결되면 보냅니다" is over
+    round._render();
+  }
   if (me) syncDrafts().then(afterSync);
 });
 
