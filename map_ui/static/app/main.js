@@ -786,7 +786,12 @@ async function startOfflineStore(creds) {
     await wipeIfExpired();
     if (creds && STAFF.has(me.role)) {
       const ok = await unlockAtSignIn(creds.username, creds.password);
-      if (!ok) showNotice('이 기기에 저장된 기록은 예전 비밀번호로 잠겨 있어 열 수 없습니다. 관리자에게 문의하세요.');
+      if (!ok) {
+        const s = await offlineState();
+        showNotice(s.username && s.username !== creds.username
+          ? `이 기기에는 ${s.username} 계정이 보내지 않은 기록이 있어 오프라인 받기를 쓸 수 없습니다. 그 계정으로 로그인해 보내 주세요.`
+          : '이 기기에 저장된 기록은 예전 비밀번호로 잠겨 있어 열 수 없습니다. 관리자에게 문의하세요.');
+      }
       syncDrafts().then(afterSync);
     }
   } catch (err) {

@@ -141,6 +141,12 @@ export function isUnlocked() {
 export async function unlockAtSignIn(username, password) {
   let meta = (await hasData()) ? await getItem('meta', 'info') : null;
   if (meta && meta.username !== username) {
+    // Another person's store: their round goes, but their unsent visits stay until they sign in (never lost).
+    if ((await draftCount()) > 0) {
+      key = null;
+      owner = null;
+      return false;
+    }
     await wipeOffline();
     meta = null;
   }
