@@ -838,7 +838,7 @@ offlineEvents.addEventListener('change', () => {
 });
 window.addEventListener('offline', () => {
   updateBanner();
-  if (round.round) round._render();
+  round.redraw();
 });
 window.addEventListener('online', () => {
   updateBanner();
@@ -851,10 +851,7 @@ window.addEventListener('online', () => {
     draftCount().then((n) => showSignIn(view, n ? `연결되었습니다. 다시 로그인하면 이 기기에 저장된 기록 ${n}건을 보냅니다.` : '연결되었습니다. 다시 로그인하세요.'));
     return;
   }
-  if (round.round) {
-    round.note = ''; // "연결되면 보냅니다" is over
-    round._render();
-  }
+  round.redraw({ clearNote: true }); // "연결되면 보냅니다" is over
   if (me) syncDrafts().then(afterSync);
 });
 

@@ -147,6 +147,13 @@ export class RoundView {
     this._renderDrafts();
   }
 
+  /** Draw again (the signal came or went: the download buttons only show with one); `clearNote` drops the line. */
+  redraw({ clearNote = false } = {}) {
+    if (!this.round) return;
+    if (clearNote) this.note = '';
+    this._render();
+  }
+
   _say(text) {
     this.note = text;
     if (this.noteEl) { this.noteEl.textContent = text; this.noteEl.hidden = !text; }
