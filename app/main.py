@@ -117,6 +117,25 @@ def _mount_ui(app: FastAPI) -> None:
             return FileResponse(report_page)
         return JSONResponse({"detail": "신고 화면이 없습니다."}, 404)
 
+    worker = MAP_UI / "sw.js"
+
+    @app.get("/sw.js", include_in_schema=False)
+    def service_worker():
+        """The service worker, from the origin's root so its scope is the whole app; it keeps only the app's own
+        files (never an /api/ answer). Always revalidated, so a new deploy replaces it."""
+        if not worker.exists():
+            return JSONResponse({"detail": "서비스 워커가 없습니다."}, 404)
+        return FileResponse(worker, media_type="text/javascript", headers={"Cache-Control": "no-cache"})
+
+    manifest = MAP_UI / "manifest.webmanifest"
+
+    @app.get("/manifest.webmanifest", include_in_schema=False)
+    def web_app_manifest():
+        """The web app manifest: the map installs on a phone's home screen."""
+        if not manifest.exists():
+            return JSONResponse({"detail": "앱 정보가 없습니다."}, 404)
+        return FileResponse(manifest, media_type="application/manifest+json")
+
     admin_page = MAP_UI / "admin.html"
 
     @app.get("/admin", include_in_schema=False)

@@ -183,6 +183,8 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/report"): "신고 화면 (데이터는 /api/v1에서 로그인 후)",
     ("GET", "/admin"): "관리 화면 (데이터는 /api/v1에서 로그인 후, 관리자·구청 담당만)",
     ("GET", "/vocab.js"): "화면의 코드·용어 목록 (개인정보 없음)",
+    ("GET", "/sw.js"): "서비스 워커 (앱 파일만 보관, /api/ 응답은 보관하지 않음)",
+    ("GET", "/manifest.webmanifest"): "웹 앱 매니페스트 (홈 화면에 설치)",
     ("POST", "/integrations/kakao/skill"): "카카오 챗봇 웹훅 (설정의 키로 인증)",
     ("GET", "/open311/v2/discovery.{fmt}"): "Open311 안내 (공개)",
     ("GET", "/open311/v2/services.{fmt}"): "Open311 서비스 목록 (공개)",

@@ -9,10 +9,12 @@ let onOutage = () => {};
 const OUTAGE_RETRIES = 8;
 
 export class ApiError extends Error {
-  constructor(status, message, retryAfter = 0) {
+  constructor(status, message, retryAfter = 0, body = null) {
     super(message);
     this.status = status;
     this.retryAfter = retryAfter;
+    this.body = body; // the server's JSON answer (e.g. a 409's household and latest_visit)
+    this.code = body && typeof body.code === 'string' ? body.code : null; // e.g. 'account_disabled'
   }
 
   /** True when the endpoint does not exist (yet): 404 on the path itself or 405. */
@@ -34,7 +36,7 @@ const FALLBACK = {
   429: '요청이 너무 많습니다. 잠시 후 다시 시도하세요.',
 };
 
-/** Register what happens when the server says the session is gone (401). */
+/** Register what happens when the server says the session is gone (401); it gets the ApiError. */
 export function setExpiredHandler(fn) {
   onExpired = fn;
 }
@@ -87,8 +89,8 @@ async function request(method, path, options = {}) {
   }
 }
 
-async function send(method, path, { params, body, form, signal, quiet401 = false, binary = false, file = false } = {}) {
-  const headers = { Accept: binary ? 'application/vnd.mapbox-vector-tile' : 'application/json, application/geo+json' };
+async function send(method, path, { params, body, form, signal, quiet401 = false, binary = false, file = false, extraHeaders = {} } = {}) {
+  const headers = { ...extraHeaders, Accept: binary ? 'application/vnd.mapbox-vector-tile' : 'application/json, application/geo+json' };
   const sentWith = token;
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
@@ -116,19 +118,20 @@ async function send(method, path, { params, body, form, signal, quiet401 = false
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   }
   if (!response.ok) {
+    const error = new ApiError(response.status, messageOf(response.status, data),
+      Number(response.headers.get('Retry-After')) || 0, data);
     if (response.status === 401 && sentWith !== null && sentWith === token) {
       token = null;
-      if (!quiet401) onExpired();
+      if (!quiet401) onExpired(error);
     }
-    throw new ApiError(response.status, messageOf(response.status, data),
-      Number(response.headers.get('Retry-After')) || 0);
+    throw error;
   }
   return data;
 }
 
 export const api = {
   get: (path, params, signal) => request('GET', path, { params, signal }),
-  post: (path, body) => request('POST', path, { body }),
+  post: (path, body, headers = {}) => request('POST', path, { body, extraHeaders: headers }),
   patch: (path, body) => request('PATCH', path, { body }),
   image: (path) => fetchImage(path),
   tile: (path, params, signal) => request('GET', path, { params, signal, binary: true }),
@@ -173,7 +176,7 @@ async function fetchImage(path) {
     try { data = await response.json(); } catch { data = null; }
     if (response.status === 401 && sentWith !== null && sentWith === token) {
       token = null;
-      onExpired();
+      onExpired(new ApiError(401, messageOf(401, data), 0, data));
     }
     throw new ApiError(response.status, messageOf(response.status, data));
   }

@@ -1,18 +1,24 @@
 // Wiring of the page: sign-in, the map, the filter list and the household panel, kept in step with the URL;
 // for staff also the 신고 tab (the triage queue), its markers on the map and the report panel, the data-quality
 // counts and the statistics view at /stats (the same page, so the in-memory sign-in carries over); for a partner
-// agency only its referral inbox (no map, nothing in the URL).
+// agency only its referral inbox (no map, nothing in the URL). Staff walk a tract's round ("오늘의 순회"), kept
+// on the phone for a walk without a signal (offline.js); after an offline reload the round opens with the password.
 
-import { api, logout, setExpiredHandler, setOutageHandler } from './api.js';
+import { api, isSignedIn, logout, setExpiredHandler, setOutageHandler } from './api.js';
 import { h, replace } from './dom.js';
 import { HouseholdList } from './list.js';
 import { ExportDialog, PrintDialog } from './jobs.js';
 import { HappyMap, TILE_THRESHOLD } from './map.js';
+import {
+  draftCount, drafts, lockOffline, offlineEvents, offlineState, syncDrafts, unlockAtSignIn, unlockOffline, wipeIfExpired,
+  wipeOffline,
+} from './offline.js';
 import { HouseholdPanel } from './panel.js';
 import { ReportPanel } from './reportpanel.js';
 import { PartnerInbox } from './partner.js';
 import { FacilityCheckDialog } from './quality.js';
 import { ReportQueue, openReportCount } from './reports.js';
+import { RoundView } from './round.js';
 import { showSignIn, wireSignIn } from './signin.js';
 import { emptyFilters, layerParams, listParams, parseHash, toHash, writeHash } from './state.js';
 import { StatsView } from './stats.js';
@@ -71,6 +77,13 @@ const inbox = new PartnerInbox($('#partner-view'));
 const printDialog = new PrintDialog();
 const exportDialog = new ExportDialog();
 const facilityCheck = new FacilityCheckDialog();
+const round = new RoundView($('#round-view'), {
+  onOpenHousehold: (hh) => openFromRound(hh),
+  onClose: () => { roundReturn = false; },
+  onSynced: () => afterSync(),
+});
+let roundReturn = false; // the household panel was opened from the round: closing it shows the round again
+let offlineMode = false; // unlocked without a signal: only the stored round, no map data
 const statsView = new StatsView($('#stats-view'), { onOpenList: (key, dongId) => openQualityList(key, dongId) });
 
 Object.assign(hook, {
@@ -97,6 +110,14 @@ Object.assign(hook, {
   chartNames: () => [...statsView.charts.keys()],
   quality: () => lastQuality,
   mapStarted: () => mapStarted,
+  openTractMenu: (id) => map.openTractMenu(id),
+  roundIds: () => (round.round ? round.round.households.map((x) => x.id) : null),
+  roundNextId: () => round.nextId,
+  drafts: () => drafts(),
+  draftCount: () => draftCount(),
+  offlineMode: () => offlineMode,
+  shellReady: async () => Boolean(navigator.serviceWorker && navigator.serviceWorker.controller
+    && (await caches.keys()).length),
 });
 
 function isMobile() {
@@ -123,6 +144,11 @@ function signOut(message) {
   inbox.reset();
   showPartnerView(false);
   statsView.reset();
+  round.reset();
+  roundReturn = false;
+  offlineMode = false;
+  document.body.classList.remove('offline-mode');
+  lockOffline(); // the offline store stays sealed on the device until the next sign-in (or is wiped)
   mapStarted = false;
   basics = null;
   lastQuality = null;
@@ -143,14 +169,28 @@ function signOut(message) {
   showSignIn(view, message);
 }
 
-setExpiredHandler(() => signOut('세션이 만료되었습니다. 다시 로그인하세요.'));
+setExpiredHandler(async (err) => {
+  if (err && err.code === 'account_disabled') {
+    await wipeOffline();
+    signOut('사용이 중지된 계정입니다. 이 기기에 받아 둔 순회와 보내지 않은 기록을 모두 지웠습니다.');
+    return;
+  }
+  const waiting = await draftCount();
+  signOut(waiting ? `세션이 만료되었습니다. 다시 로그인하면 이 기기에 저장된 기록 ${waiting}건을 보냅니다.`
+    : '세션이 만료되었습니다. 다시 로그인하세요.');
+  updateBanner();
+});
 setOutageHandler((on) => { $('#outage-notice').hidden = !on; });
 
-wireSignIn(view, (t0) => startApp(t0), { onLateError: (err) => showNotice(err.message) });
+wireSignIn(view, (t0, creds) => startApp(t0, creds), { onLateError: (err) => showNotice(err.message) });
 
 $('#logout-button').addEventListener('click', async () => {
+  const waiting = await draftCount();
+  if (waiting && !window.confirm(`보내지 않은 기록 ${waiting}건이 있습니다. 로그아웃하면 이 기기에서 지워집니다. 로그아웃할까요?`)) return;
   try { await logout(); } catch { /* the token is forgotten anyway */ }
-  signOut('로그아웃했습니다.');
+  await wipeOffline(); // the downloaded round, the drafts and the cached app leave the phone with the person
+  signOut('로그아웃했습니다. 이 기기에 받아 둔 자료를 지웠습니다.');
+  updateBanner();
 });
 
 map.facilityToggle.addEventListener('change', async () => {
@@ -243,8 +283,13 @@ function showNotice(text, link = null) {
   view.notice.hidden = notices.size === 0;
 }
 
-async function startApp(t0) {
+async function startApp(t0, creds = null) {
   me = await api.get('/auth/me');
+  offlineMode = false;
+  document.body.classList.remove('offline-mode');
+  view.app.classList.remove('offline-mode');
+  $('#unlock-view').hidden = true;
+  await startOfflineStore(creds);
   panel.setRole(me.role);
   showPartnerView(me.role === 'partner');
   view.login.hidden = true;
@@ -570,6 +615,8 @@ function closePanel() {
   writeHash(state);
   list.clearSelection();
   map.clearSelection();
+  if (roundReturn && round.round) round.show(true);
+  roundReturn = false;
 }
 
 function householdChanged(hh) {
@@ -593,6 +640,7 @@ function updateListTools() {
   $('#print-button').textContent = state.tract ? '이 통 인쇄' : dong ? '동 전체 인쇄' : '인쇄';
   $('#list-tools-hint').textContent = dong ? '' : '동이나 통을 고르면 인쇄할 수 있습니다';
   $('#export-button').disabled = !list.total;
+  $('#round-button').hidden = !state.tract;
 }
 
 function openPrint(tractId = state.tract) {
@@ -606,6 +654,7 @@ function openPrint(tractId = state.tract) {
 
 function tractActions(p) {
   return [
+    { text: '오늘의 순회', run: () => openRound(p.id) },
     { text: '이 통 가구 보기', run: () => showTract(p) },
     { text: '인쇄…', primary: true, run: () => openPrint(p.id) },
   ];
@@ -622,6 +671,7 @@ async function showTract(p) {
 }
 
 $('#print-button').addEventListener('click', () => openPrint());
+$('#round-button').addEventListener('click', () => { if (state.tract) openRound(state.tract); });
 $('#export-button').addEventListener('click', () => {
   const { limit, offset, ...params } = listParams(state);
   exportDialog.open(params, list.total, state, { capped: list.capped, mayReveal: STAFF.has(me.role) });
@@ -713,3 +763,156 @@ function reportConverted(hh) {
 
 showSignIn(view, '');
 showNotice('');
+
+// ---- 오늘의 순회 and the offline store ----
+
+async function openRound(tractId) {
+  document.body.classList.remove('list-open');
+  closePanel();
+  closeReport();
+  map.highlightTract(tractId);
+  await round.openTract(tractId);
+  if (!isMobile()) map.fitTo({ tractId }); // on a desktop the round covers the list, the map shows its tract
+}
+
+function openFromRound(hh) {
+  roundReturn = true;
+  selectHousehold(hh.id, { fly: true });
+}
+
+/** At an online sign-in: the 12 h limit, the key from the password, and the drafts waiting to be sent. */
+async function startOfflineStore(creds) {
+  try {
+    await wipeIfExpired();
+    if (creds && STAFF.has(me.role)) {
+      const ok = await unlockAtSignIn(creds.username, creds.password);
+      if (!ok) {
+        const s = await offlineState();
+        showNotice(s.username && s.username !== creds.username
+          ? `이 기기에는 ${s.username} 계정이 보내지 않은 기록이 있어 오프라인 받기를 쓸 수 없습니다. 그 계정으로 로그인해 보내 주세요.`
+          : '이 기기에 저장된 기록은 예전 비밀번호로 잠겨 있어 열 수 없습니다. 관리자에게 문의하세요.');
+      }
+      syncDrafts().then(afterSync);
+    }
+  } catch (err) {
+    showNotice(`오프라인 저장소를 열지 못했습니다: ${err.message}`);
+  }
+  updateBanner();
+}
+
+function afterSync(result) {
+  updateBanner();
+  if (result && result.error && result.error.status && result.error.status !== 401) {
+    showNotice(`저장된 기록을 보내지 못했습니다: ${result.error.message}`);
+  }
+  if (me && mapStarted && (!result || result.sent)) {
+    clearTimeout(tractsTimer);
+    tractsTimer = setTimeout(() => { if (me) { loadTracts(); layerKey = null; loadLayer(); } }, 300);
+  }
+}
+
+let bannerGeneration = 0;
+
+/** Offline: say so and count the waiting drafts; online: count drafts not yet sent. */
+async function updateBanner() {
+  const gen = ++bannerGeneration;
+  const banner = $('#offline-banner');
+  let waiting = 0;
+  try { waiting = await draftCount(); } catch { waiting = 0; }
+  if (gen !== bannerGeneration) return;
+  const offline = !navigator.onLine;
+  banner.classList.toggle('online', !offline);
+  if (offline) {
+    banner.textContent = `오프라인입니다. 기록은 이 기기에 암호화해 저장되고 연결되면 보냅니다. 보낼 기록 ${waiting}건`;
+  } else if (waiting) {
+    banner.textContent = `이 기기에 보내지 않은 기록 ${waiting}건이 있습니다.${isSignedIn() ? ' 확인이 필요한 기록은 순회 화면에 있습니다.' : ' 로그인하면 보냅니다.'}`;
+  } else {
+    banner.textContent = '';
+  }
+  banner.hidden = !banner.textContent;
+}
+
+let bannerTimer = null;
+offlineEvents.addEventListener('change', () => {
+  if (!bannerTimer) bannerTimer = setTimeout(() => { bannerTimer = null; updateBanner(); }, 150);
+});
+window.addEventListener('offline', () => {
+  updateBanner();
+  round.redraw();
+});
+window.addEventListener('online', () => {
+  updateBanner();
+  if (offlineMode) {
+    // The unlocked store has no token: sign in again and the drafts go out.
+    offlineMode = false;
+    lockOffline();
+    view.app.hidden = true;
+    round.reset();
+    draftCount().then((n) => showSignIn(view, n ? `연결되었습니다. 다시 로그인하면 이 기기에 저장된 기록 ${n}건을 보냅니다.` : '연결되었습니다. 다시 로그인하세요.'));
+    return;
+  }
+  round.redraw({ clearNote: true }); // "연결되면 보냅니다" is over
+  if (me) syncDrafts().then(afterSync);
+});
+
+/** Started without a signal: a stored round (not expired) opens with the password; nothing else can. */
+async function bootOffline() {
+  let s;
+  try {
+    if (await wipeIfExpired()) { // checked on every start, with or without a signal
+      showSignIn(view, `받아 둔 순회는 로그인 후 12시간이 지나 이 기기에서 지웠습니다.${navigator.onLine ? ' 다시 로그인하세요.' : ' 연결되면 다시 로그인하세요.'}`);
+      return;
+    }
+    if (navigator.onLine) { updateBanner(); return; }
+    s = await offlineState();
+  } catch {
+    return;
+  }
+  updateBanner();
+  if (!s.stored) {
+    showSignIn(view, '인터넷에 연결되어 있지 않습니다. 연결되면 로그인하세요.');
+    return;
+  }
+  view.login.hidden = true;
+  const unlock = $('#unlock-view');
+  unlock.hidden = false;
+  const form = $('#unlock-form');
+  form.elements.username.value = s.username || '';
+  form.elements.password.value = '';
+  form.elements.password.focus();
+}
+
+$('#unlock-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  const message = $('#unlock-message');
+  const button = $('#unlock-submit');
+  message.hidden = true;
+  if (!form.elements.password.value) {
+    message.textContent = '비밀번호를 입력하세요.';
+    message.hidden = false;
+    return;
+  }
+  button.disabled = true;
+  try {
+    const username = await unlockOffline(form.elements.password.value);
+    form.elements.password.value = '';
+    $('#unlock-view').hidden = true;
+    offlineMode = true;
+    document.body.classList.add('offline-mode');
+    view.app.hidden = false;
+    view.user.textContent = `${username} · 오프라인`;
+    $('#list-toggle').hidden = true;
+    await round.openFirstStored();
+    updateBanner();
+    hook.ready = true;
+  } catch (err) {
+    form.elements.password.value = '';
+    message.textContent = err.message;
+    message.hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+});
+
+bootOffline();

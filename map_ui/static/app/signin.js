@@ -14,7 +14,8 @@ export function showSignIn(view, message) {
 }
 
 /**
- * Sign in on submit, then `start(t0)` (t0: when the button was pressed). A failure after the app is showing goes
+ * Sign in on submit, then `start(t0, {username, password})` (t0: when the button was pressed; the password only
+ * to derive the key of the phone's offline store, never kept). A failure after the app is showing goes
  * to `onLateError` when given (the map keeps its screen); otherwise back to the form with the message.
  */
 export function wireSignIn(view, start, { onLateError = null } = {}) {
@@ -36,7 +37,7 @@ export function wireSignIn(view, start, { onLateError = null } = {}) {
     button.textContent = '로그인 중…';
     try {
       await login(username, password);
-      await start(t0);
+      await start(t0, { username, password });
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) showSignIn(view, '아이디 또는 비밀번호가 올바르지 않습니다.');
       else if (onLateError && !view.app.hidden) onLateError(err);

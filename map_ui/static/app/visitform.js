@@ -48,8 +48,11 @@ export function visitBody(form) {
   return { body };
 }
 
-/** Build the form for one household; `onSaved(answer)` gets the API's {visit, household}. */
-export function visitForm(household, { onSaved, onCancel }) {
+/**
+ * Build the form for one household; `onSaved(answer)` gets the API's {visit, household}. `submit(body)` replaces
+ * the POST (the round view queues a draft instead); `contactType` picks the method ('phone' for 전화 기록).
+ */
+export function visitForm(household, { onSaved, onCancel, submit: send = null, contactType = 'visit' }) {
   const message = h('p', { class: 'form-message', attrs: { role: 'alert' }, hidden: true });
   const reasonField = h('label', { class: 'field', hidden: true }, '위험도 변경 사유 (필수)',
     h('textarea', { name: 'override_reason', rows: 2, maxLength: 4000 }));
@@ -63,7 +66,7 @@ export function visitForm(household, { onSaved, onCancel }) {
     h('label', { class: 'field' }, '일시', h('input', { type: 'datetime-local', name: 'visited_at', value: localNow(), required: true })),
     h('fieldset', {}, h('legend', { text: '방법' }), h('div', { class: 'radio-row' },
       Object.entries(CONTACT_TYPES).map(([code, text]) => h('label', {},
-        h('input', { type: 'radio', name: 'contact_type', value: code, checked: code === 'visit' }), text)))),
+        h('input', { type: 'radio', name: 'contact_type', value: code, checked: code === contactType }), text)))),
     h('fieldset', {}, h('legend', { text: '방문 주체 (함께 간 사람 모두)' }), checkboxGroup('visitor_types', VISITOR_TYPES, ['official'])),
     h('fieldset', {}, h('legend', { text: '발견한 위기 지표' }), checkboxGroup('indicators', INDICATORS)),
     h('fieldset', {}, h('legend', { text: '욕구' }), checkboxGroup('needs', NEEDS, household.needs || [])),
@@ -85,7 +88,7 @@ export function visitForm(household, { onSaved, onCancel }) {
     submit.disabled = true;
     submit.textContent = '저장 중…';
     try {
-      const answer = await api.post(`/households/${household.id}/visits`, body);
+      const answer = send ? await send(body) : await api.post(`/households/${household.id}/visits`, body);
       onSaved(answer);
     } catch (err) {
       message.textContent = err.missing && err.status !== 404
