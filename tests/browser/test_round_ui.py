@@ -6,7 +6,7 @@ service worker and the IndexedDB store live in the context)."""
 from io import BytesIO
 
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.visits.models import Visit
 from tests.browser.ui import DEMO_PASSWORD, RECT, hide_overlays, open_page, sign_in, wait_frames, wait_still, wait_until
@@ -367,6 +367,35 @@ def test_draft_for_a_household_moved_out_of_the_area_is_kept(browser, live_serve
         assert _visits(live_server, target, "이사 전 기록") == 0
     finally:
         _close(page)
+
+def test_draft_waits_through_an_expired_sign_in_and_is_sent_after_the_next(browser, live_server):
+    """A token the server no longer accepts (revoked, expired): the draft stays, the person is asked to sign in
+    again with the count waiting, and the same person's next sign-in sends it once."""
+    user = "dong03"
+    tract_id = _tract_of(live_server, user)
+    page = _phone(browser, live_server)
+    try:
+        sign_in(page, user)
+        target = _round_by_filter(page, live_server, tract_id)[0]
+        page.context.set_offline(True)
+        wait_until(page, "() => !document.querySelector('#offline-banner').hidden")
+        _record(page, target, "세션 만료 전 기록")
+        with live_server.sessions() as s:  # every token of the account stops working, as after 12 hours
+            s.execute(text("UPDATE auth_sessions SET revoked_at = now() WHERE revoked_at IS NULL AND user_id = "
+                           "(SELECT id FROM users WHERE username = :u)"), {"u": user})
+            s.commit()
+        page.context.set_offline(False)
+        wait_until(page, "() => !document.querySelector('#login-view').hidden")
+        assert "다시 로그인하면 이 기기에 저장된 기록 1건을 보냅니다" in page.inner_text("#login-message")
+        assert page.evaluate("async () => (await indexedDB.databases()).map(d => d.name)") == ["happymap-offline"]
+        assert _visits(live_server, target, "세션 만료 전 기록") == 0
+        sign_in(page, user)
+        wait_until(page, "() => window.__happymap.draftCount().then(c => c === 0)")
+        assert _visits(live_server, target, "세션 만료 전 기록") == 1
+    finally:
+        _close(page)
+        live_server.tokens.pop(user, None)  # its API token was revoked too
+
 
 def test_logout_wipes_indexeddb_and_caches(browser, live_server):
     tract_id = _tract_of(live_server)
