@@ -10,7 +10,6 @@ placed at a made-up point. How a point was placed:
 * `building`: the address has several entrances (a 건물군 such as an apartment complex), or the lot lies under
   several buildings close together; the point is the centre of their entrances.
 """
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -20,9 +19,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Integer, String
 
 from app.addresses.normalise import ParsedAddress, parse_address
+from app.geo.crs import geodesic_m
 
 MAX_SPREAD_M = 50.0  # buildings of one lot further apart than this name no one place
-EARTH_RADIUS_M = 6_371_008.8
 
 MATCH_SQL = text("""
 WITH q AS (
@@ -67,13 +66,6 @@ class AddressMatch:
     entrances: int  # how many entrances the point stands for
 
 
-def _distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    """Haversine distance in metres (ample for the tens of metres compared here)."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
-
-
 def _road_address(row) -> str:
     number = f"{row.main_no}-{row.sub_no}" if row.sub_no else str(row.main_no)
     under = "지하 " if row.underground == 1 else ""
@@ -86,7 +78,7 @@ def _place(parsed: ParsedAddress, rows: list) -> AddressMatch | None:
     lon = sum(r.lon for r in rows) / len(rows)
     lat = sum(r.lat for r in rows) / len(rows)
     addresses = {r.road_address_id for r in rows}
-    if len(addresses) > 1 and max(_distance_m(lon, lat, r.lon, r.lat) for r in rows) > MAX_SPREAD_M:
+    if len(addresses) > 1 and max(geodesic_m(lon, lat, r.lon, r.lat) for r in rows) > MAX_SPREAD_M:
         return None
     first = rows[0]
     return AddressMatch(lon=lon, lat=lat, placement="entrance" if len(rows) == 1 else "building",

@@ -1,7 +1,7 @@
 """Coordinate reference systems: Korean plane systems in, WGS84 lon/lat out, metres for distances."""
 from functools import lru_cache
 
-from pyproj import Transformer
+from pyproj import Geod, Transformer
 
 WGS84 = "EPSG:4326"
 # Korea 2000 / Central Belt 2010 (metres): the metric CRS used for Seoul distances and print layouts.
@@ -34,3 +34,11 @@ def from_lonlat(lon: float, lat: float, crs: str) -> tuple[float, float]:
 def to_metric(lon: float, lat: float) -> tuple[float, float]:
     """WGS84 to Korea Central Belt metres (for layouts and route lengths)."""
     return transformer(WGS84, KOREA_CENTRAL).transform(lon, lat)
+
+
+_WGS84_ELLIPSOID = Geod(ellps="WGS84")
+
+
+def geodesic_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Distance in metres between two WGS84 points, on the ellipsoid."""
+    return _WGS84_ELLIPSOID.inv(lon1, lat1, lon2, lat2)[2]
