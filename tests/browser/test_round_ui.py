@@ -5,6 +5,7 @@ refusal is shown and kept, never dropped; logout wipes IndexedDB and Cache Stora
 service worker and the IndexedDB store live in the context)."""
 from io import BytesIO
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select, text
 
@@ -56,35 +57,23 @@ def _wait_view(page):
                      "window.__happymap.map.getZoom()]; }")
 
 
-def test_phone_opens_on_the_dong_of_a_dong_official(browser, live_server, shots):
+@pytest.mark.parametrize(("user", "layer", "scope"), [("dong01", "dongs", "dong_ids"),
+                                                   ("tongjang01", "tracts", "tract_ids")])
+def test_phone_opens_on_the_users_own_area(browser, live_server, shots, user, layer, scope):
+    """A 동 담당 on their dong, a 통장 on their tract: it covers ≥ 60 % of the map's width or height, all on screen."""
     page = _phone(browser, live_server)
     try:
-        sign_in(page, "dong01")
+        sign_in(page, user)
         _wait_view(page)
-        me = live_server.get("/auth/me", "dong01")
-        dongs = live_server.get("/layers/dongs", "dong01")["features"]
-        mine = [f for f in dongs if f["properties"]["id"] in me["dong_ids"]]
-        assert len(mine) == 1
-        cover = _coverage(page, _bbox(mine[0]["geometry"]))
+        owned = live_server.get("/auth/me", user)[scope]
+        assert len(owned) == 1
+        own = owned[0]
+        features = live_server.get(f"/layers/{layer}", user)["features"]
+        area = next(f for f in features if f["properties"]["id"] == own)
+        cover = _coverage(page, _bbox(area["geometry"]))
         assert max(cover["w"], cover["h"]) >= 0.6, cover
-        assert cover["w"] <= 1.05 and cover["h"] <= 1.05, cover  # the whole dong is on screen
-        page.screenshot(path=str(shots / "phone-fit-dong01.png"))
-    finally:
-        _close(page)
-
-
-def test_phone_opens_on_the_tract_of_a_tongjang(browser, live_server, shots):
-    page = _phone(browser, live_server)
-    try:
-        sign_in(page, "tongjang01")
-        _wait_view(page)
-        me = live_server.get("/auth/me", "tongjang01")
-        tracts = live_server.get("/layers/tracts", "tongjang01")["features"]
-        mine = [f for f in tracts if f["properties"]["id"] == me["tract_ids"][0]]
-        cover = _coverage(page, _bbox(mine[0]["geometry"]))
-        assert max(cover["w"], cover["h"]) >= 0.6, cover
-        assert cover["w"] <= 1.05 and cover["h"] <= 1.05, cover
-        page.screenshot(path=str(shots / "phone-fit-tongjang01.png"))
+        assert cover["w"] <= 1.05 and cover["h"] <= 1.05, cover  # the whole area is on screen
+        page.screenshot(path=str(shots / f"phone-fit-{user}.png"))
     finally:
         _close(page)
 
