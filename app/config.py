@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     open311_api_keys: list[str] = [LOCAL_OPEN311_KEY]
     upload_dir: str = ".var/uploads"
     max_body_bytes: int = 5 * 1024 * 1024
+    # Imported lists: larger than other uploads (a district's list), still bounded (zip bombs, runaway files).
+    import_max_bytes: int = 20 * 1024 * 1024
+    import_max_rows: int = 100_000
+    discovery_due_days: int = 14  # 발굴 list: the 조사 is due this many days after the import
     # uvicorn processes `make run` starts; limits and sessions live in PostgreSQL, so any number agree.
     web_workers: int = Field(default=2, ge=1, le=64)
     trusted_proxy_header: str | None = None  # e.g. "X-Forwarded-For" when behind a known proxy

@@ -116,8 +116,20 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"요청 본문이 너무 큽니다 (최대 {limit:,}바이트).")
 
 
+IMPORT_UPLOAD_PATH = "/api/v1/imports"
+MULTIPART_SLACK = 64 * 1024  # the form's boundaries and other fields around an import file
+
+
+def body_limit(path: str) -> int:
+    """An imported list may be as large as settings.import_max_bytes; every other body settings.max_body_bytes."""
+    settings = get_settings()
+    if path == IMPORT_UPLOAD_PATH:
+        return settings.import_max_bytes + MULTIPART_SLACK
+    return settings.max_body_bytes
+
+
 class BodyLimitMiddleware:
-    """413 for bodies over settings.max_body_bytes, whether announced by Content-Length or sent chunked."""
+    """413 for bodies over their limit (`body_limit`), whether announced by Content-Length or sent chunked."""
 
     def __init__(self, app: ASGIApp):
         self.app = app
@@ -126,7 +138,7 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = get_settings().max_body_bytes
+        limit = body_limit(scope["path"])
         declared = dict(scope.get("headers") or ()).get(b"content-length")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, BodyTooLarge(limit))

@@ -5,6 +5,7 @@ from app.auth.models import AuthSession, PermissionEvent, User, UserDong, UserTr
 from app.db import Base
 from app.facilities.models import Facility
 from app.households.models import Household
+from app.imports.models import ImportBatch, ImportMapping, ImportRow
 from app.ratelimit import RateBucket
 from app.reports.models import Report, ReportEvent, ReportPhoto
 from app.tracts.models import District, Dong, Tract
@@ -19,7 +20,7 @@ from app.visits.models import (
 
 __all__ = [
     "AccessRecord", "AddressEntrance", "AddressLot", "AuthSession", "Base", "District", "Dong", "Facility",
-    "Household", "PermissionEvent",
+    "Household", "ImportBatch", "ImportMapping", "ImportRow", "PermissionEvent",
     "RateBucket", "Report", "ReportEvent", "ReportPhoto", "ServiceLink", "ServiceLinkEvent", "Tract", "User",
     "UserDong", "UserTract", "Visit", "VisitIndicator", "VisitNeed", "VisitVisitor",
 ]

@@ -181,3 +181,36 @@ PERMISSION_ACTIONS: dict[str, str] = {
     "unlock": "잠금 해제",
     "password": "비밀번호 재설정",
 }
+
+# Imported lists (app/imports): the kinds of file, what preview found for each row, and what follows a row.
+IMPORT_KINDS: dict[str, str] = {
+    "households": "가구 명단",
+    "discovery_list": "복지사각지대 발굴 대상자 명단",
+    "registry_changes": "주민등록 변동 자료",
+}
+IMPORT_OUTCOMES: dict[str, str] = {
+    "new": "새 가구",
+    "matched": "기존 가구와 일치",
+    "unplaced": "위치 지정 필요",
+    "error": "오류",
+    "out_of_scope": "관할 밖",
+}
+# A 발굴 list entry: whether the 조사 reached the person, and the outcome keyed back into 발굴관리시스템.
+DISCOVERY_CONTACTS: dict[str, str] = {"reached": "연락됨", "unreachable": "연락두절", "absent": "부재"}
+DISCOVERY_OUTCOMES: dict[str, str] = {
+    "basic_livelihood": "기초생활보장",
+    "near_poor": "차상위",
+    "emergency_aid": "긴급복지",
+    "other_public": "기타 공공서비스",
+    "private_link": "민간서비스 연계",
+    "no_support_needed": "지원 불필요",
+    "regular_care": "정기 관리",
+    "locate": "소재 파악 필요",
+}
+REGISTRY_CHANGES: dict[str, str] = {"death": "사망", "moved_out": "전출", "moved_in": "전입", "merged": "세대 합가"}
+REGISTRY_STATES: dict[str, str] = {
+    "pending": "확인 대기",
+    "applied": "반영함",
+    "dismissed": "반영 안 함",
+    "unmatched": "일치하는 가구 없음",
+}

@@ -65,6 +65,9 @@ class Household(Base):
     address: Mapped[str] = mapped_column(String(200))  # where the household actually lives
     registered_address: Mapped[str | None] = mapped_column(String(200))  # 주민등록 주소, may differ
     members: Mapped[int] = mapped_column(Integer, default=1)
+    head_birth_date: Mapped[date | None] = mapped_column(Date)  # 세대주 생년월일: matches imported lists
+    support_status: Mapped[str | None] = mapped_column(String(30))  # 보장구분/자격 as the source list wrote it
+    source_key: Mapped[str | None] = mapped_column(String(60), index=True)  # the source list's own key (관리번호)
     phone: Mapped[str | None] = mapped_column(String(20))
     notes: Mapped[str | None] = mapped_column(Text)
     # 주민등록번호: AES-GCM ciphertext and a keyed hash for exact lookup; never plain text.
