@@ -145,5 +145,15 @@ def _mount_ui(app: FastAPI) -> None:
             return FileResponse(admin_page)
         return JSONResponse({"detail": "관리 화면이 없습니다."}, 404)
 
+    imports_page = MAP_UI / "imports.html"
+
+    @app.get("/imports", include_in_schema=False)
+    def imports_screen():
+        """Lists in (가구 명단, 발굴 대상자 명단, 주민등록 변동 자료), the placement queue, the registry changes inbox
+        and the 발굴 rounds (staff)."""
+        if imports_page.exists():
+            return FileResponse(imports_page)
+        return JSONResponse({"detail": "가져오기 화면이 없습니다."}, 404)
+
 
 app = create_app()

@@ -20,7 +20,8 @@ from app.access.service import AccessLogUnavailable, record
 from app.config import get_settings
 from app.errors import RETRY_FLAG
 
-UI_PAGES = tuple(Path(__file__).resolve().parent.parent / "map_ui" / page for page in ("index.html", "admin.html"))
+UI_PAGES = tuple(Path(__file__).resolve().parent.parent / "map_ui" / page
+                 for page in ("index.html", "admin.html", "imports.html"))
 
 API_PREFIX = "/api/v1"
 TOKEN_PATH = "/api/v1/auth/token"

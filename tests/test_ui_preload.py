@@ -39,7 +39,7 @@ def static_graph(entry: str, import_map: dict[str, str]) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize("page", ["index.html", "admin.html"])
+@pytest.mark.parametrize("page", ["index.html", "admin.html", "imports.html"])
 def test_a_page_preloads_exactly_the_modules_its_entry_imports(page):
     html = (MAP_UI / page).read_text(encoding="utf-8")
     mapped = re.search(r'<script type="importmap">(.*?)</script>', html, re.S)

@@ -89,13 +89,15 @@ async function request(method, path, options = {}) {
   }
 }
 
-async function send(method, path, { params, body, form, signal, quiet401 = false, binary = false, file = false, extraHeaders = {} } = {}) {
+async function send(method, path, { params, body, form, multipart, signal, quiet401 = false, binary = false, file = false, extraHeaders = {} } = {}) {
   const headers = { ...extraHeaders, Accept: binary ? 'application/vnd.mapbox-vector-tile' : 'application/json, application/geo+json' };
   const sentWith = token;
   if (token) headers.Authorization = `Bearer ${token}`;
   let payload;
   if (form) {
     payload = new URLSearchParams(form);
+  } else if (multipart) {
+    payload = multipart; // FormData: the browser writes the multipart boundary itself
   } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     payload = JSON.stringify(body);
@@ -133,6 +135,8 @@ export const api = {
   get: (path, params, signal) => request('GET', path, { params, signal }),
   post: (path, body, headers = {}) => request('POST', path, { body, extraHeaders: headers }),
   patch: (path, body) => request('PATCH', path, { body }),
+  delete: (path) => request('DELETE', path),
+  upload: (path, formData) => request('POST', path, { multipart: formData }),
   image: (path) => fetchImage(path),
   tile: (path, params, signal) => request('GET', path, { params, signal, binary: true }),
   file: (path, params) => request('GET', path, { params, file: true }),

@@ -195,3 +195,31 @@ export class ExportDialog extends JobDialog {
     });
   }
 }
+
+const DISCOVERY_PURPOSES = ['발굴관리시스템 결과 입력', '구청 보고', '사례 회의'];
+
+/** A 발굴 list round's results (the round's own columns plus 연락 결과, 조사 결과, …) as XLSX, with a purpose. */
+export class DiscoveryExportDialog extends JobDialog {
+  constructor() {
+    super('discovery-export-dialog');
+  }
+
+  /** `round`: an item of GET /discovery/rounds. */
+  open(round) {
+    const purpose = purposeField('내려받기 사유', DISCOVERY_PURPOSES);
+    const fields = [
+      h('p', { class: 'job-note', text: `${round.round} 명단 ${round.rows.toLocaleString('ko-KR')}명을 받은 열 그대로, 연락 결과·조사 결과·처리 메모·처리일·처리자 열을 붙여 내려받습니다. 발굴관리시스템에 한 번만 입력하면 됩니다.` }),
+      purpose.el,
+    ];
+    this.show(`${round.round} 조사 결과 내려받기`, fields, '내려받기', async () => {
+      const reason = purpose.value();
+      if (reason.length < 2) {
+        purpose.focus();
+        throw new Error('내려받기 사유를 고르거나 두 글자 이상 적으세요. 내려받은 명단은 사유와 함께 기록됩니다.');
+      }
+      const file = await api.file('/exports/discovery-results.xlsx', { import_id: round.import_id, purpose: reason });
+      saveFile(file);
+      return `받았습니다: ${file.name}`;
+    });
+  }
+}
