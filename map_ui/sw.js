@@ -11,6 +11,7 @@ const SHELL = [
   '/static/app/app.css',
   '/static/app/main.js',
   '/static/app/api.js',
+  '/static/app/discovery.js',
   '/static/app/dom.js',
   '/static/app/jobs.js',
   '/static/app/legend.js',

@@ -38,6 +38,8 @@ export class HouseholdList {
       q: root.querySelector('#f-q'),
       dong: root.querySelector('#f-dong'),
       tract: root.querySelector('#f-tract'),
+      round: root.querySelector('#f-round'),
+      roundRow: root.querySelector('#f-round-row'),
       risks: root.querySelector('#f-risks'),
       overdue: root.querySelector('#f-overdue'),
       approximate: root.querySelector('#f-approx'),
@@ -78,7 +80,7 @@ export class HouseholdList {
       clearTimeout(timer);
       timer = setTimeout(() => this._changed(), 350);
     });
-    for (const input of [this.el.risks, this.el.overdue, this.el.approximate, this.el.needs, this.el.sort]) {
+    for (const input of [this.el.risks, this.el.overdue, this.el.approximate, this.el.needs, this.el.sort, this.el.round]) {
       input.addEventListener('change', () => this._changed());
     }
     this.el.dong.addEventListener('change', () => {
@@ -125,6 +127,7 @@ export class HouseholdList {
       placement: this.el.approximate.checked ? ['approximate'] : [],
       dong,
       tract: dong ? (Number(this.el.tract.value) || null) : null,
+      round: this.el.round.value || '',
       sort: this.el.sort.value || 'risk',
     };
   }
@@ -138,6 +141,8 @@ export class HouseholdList {
     this.el.approximate.checked = (f.placement || []).includes('approximate');
     this.el.dong.value = f.dong ? String(f.dong) : '';
     this.el.tract.value = f.tract ? String(f.tract) : '';
+    this._roundOption(f.round);
+    this.el.round.value = f.round || '';
     this.el.sort.value = f.sort || 'risk';
     this._needsSummary(f.need);
   }
@@ -151,6 +156,23 @@ export class HouseholdList {
     const options = dongs.map((d) => h('option', { value: String(d.id), text: d.name }));
     replace(this.el.dong, allowAll ? h('option', { value: '', text: '전체 동' }) : null, ...options);
     if (!allowAll && dongs.length === 1) this.el.dong.value = String(dongs[0].id);
+  }
+
+  /** Fill the 발굴 차수 select from GET /discovery/rounds (newest first); shown only when there is a round. */
+  setRounds(rounds) {
+    const keep = this.el.round.value;
+    replace(this.el.round, h('option', { value: '', text: '전체 (차수 구분 없음)' }),
+      ...rounds.map((r) => h('option', { value: r.round, text: `${r.round} (${formatCount(r.rows)}명)` })));
+    this._roundOption(keep);
+    this.el.round.value = keep;
+    this.el.roundRow.hidden = this.el.round.options.length <= 1;
+  }
+
+  /** A round named in the URL stays choosable even before (or without) the list of rounds. */
+  _roundOption(round) {
+    if (!round || [...this.el.round.options].some((o) => o.value === round)) return;
+    this.el.round.append(h('option', { value: round, text: round }));
+    this.el.roundRow.hidden = false;
   }
 
   /** Fill the tract select for the chosen dong. */
@@ -281,5 +303,6 @@ export class HouseholdList {
     this.el.count.textContent = '';
     this.el.pageLabel.textContent = '';
     this.el.form.reset();
+    this.setRounds([]);
   }
 }

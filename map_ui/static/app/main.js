@@ -160,6 +160,7 @@ function signOut(message) {
   $('#sidebar-tabs').hidden = true;
   $('#list-tools').hidden = true;
   $('#admin-link').hidden = true;
+  $('#imports-link').hidden = true;
   for (const dialog of document.querySelectorAll('dialog[open]')) dialog.close();
   setOpenCount(null);
   map.reset();
@@ -296,6 +297,7 @@ async function startApp(t0, creds = null) {
   view.app.hidden = false;
   view.user.textContent = `${me.display_name || me.username} · ${ROLES[me.role] || me.role}`;
   $('#admin-link').hidden = !WHOLE_DISTRICT.has(me.role); // accounts and the access review (/admin)
+  $('#imports-link').hidden = !STAFF.has(me.role); // lists in, the placement queue, the registry inbox (/imports)
   showNotice('');
   if (me.role === 'tongjang') {
     showNotice('통장 계정은 가구 정보를 볼 수 없어 담당 통의 경계만 보입니다. 위기가 의심되는 이웃은 사각지대 신고 화면에서 알려 주세요.',
@@ -429,7 +431,7 @@ async function startMap(t0) {
   $('#sidebar-tabs').hidden = !staff;
   $('#list-tools').hidden = !staff;
   map.tractActions = staff ? tractActions : null;
-  if (staff) refreshOpenCount();
+  if (staff) { refreshOpenCount(); loadRounds(); }
   // Everything is requested at once; the points are drawn once the outlines have set the view.
   const tractsLoaded = loadTracts();
   tractsReady = tractsLoaded;
@@ -455,6 +457,16 @@ async function startMap(t0) {
   if (staff) loadQuality();
   console.info(`행복-맵: 로그인부터 가구 ${count}개 표시까지 ${hook.timings.loginToPointsMs}ms`);
   if (state.h) selectHousehold(state.h, { fly: true });
+}
+
+/** The 발굴 차수 filter's choices: the rounds of the 발굴 lists imported (staff; none: the filter stays hidden). */
+async function loadRounds() {
+  try {
+    const data = await api.get('/discovery/rounds');
+    if (me) list.setRounds(data.items || []);
+  } catch (err) {
+    if (err.status !== 401 && !err.missing) showNotice(`발굴 차수를 불러오지 못했습니다: ${err.message}`);
+  }
 }
 
 /** A partner agency works its referral inbox: no map (it may not list households), no filters in the URL. */

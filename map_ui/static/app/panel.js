@@ -3,6 +3,7 @@
 // data is inserted as text.
 
 import { api } from './api.js';
+import { discoveryList } from './discovery.js';
 import { formatDate, formatDateTime, h, replace } from './dom.js';
 import { NearbyFacilities } from './nearby.js';
 import { visitForm } from './visitform.js';
@@ -161,6 +162,9 @@ export class HouseholdPanel {
         hh.masked ? h('p', { class: 'mask-note', text: '이름과 연락처는 가려져 있습니다. 열람하면 기록이 남습니다.' }) : null,
         unmaskSlot, actions, formSlot,
         section('욕구', chips(hh.needs, NEEDS) || empty('기록된 욕구가 없습니다.')),
+        hh.discovery && hh.discovery.length ? section('발굴 조사', discoveryList(hh, {
+          canEdit: staff, onStale: () => { if (this.current && this.current.id === hh.id) this.open(hh.id); },
+        })) : null,
         section('방문 이력', visits),
         section('서비스 연계', services),
         section('가까운 기관', this.shelterLine, nearby.el)));

@@ -7,7 +7,9 @@ export const PAGE_SIZE = 50;
 
 /** A fresh, unfiltered view. */
 export function emptyFilters() {
-  return { risk: [], need: [], overdue: false, placement: [], dong: null, tract: null, q: '', sort: 'risk', page: 0, h: null };
+  return {
+    risk: [], need: [], overdue: false, placement: [], dong: null, tract: null, round: '', q: '', sort: 'risk', page: 0, h: null,
+  };
 }
 
 function positiveInt(text) {
@@ -20,6 +22,12 @@ function codes(text, allowed) {
   return [...new Set(text.split(',').map((s) => s.trim()).filter((s) => allowed.includes(s)))];
 }
 
+/** A 발굴 차수 name (e.g. `2026-6차`): short printable text, else none. */
+function roundName(text) {
+  const name = String(text || '').trim();
+  return name.length <= 30 && /^[\p{L}\p{N} ._()-]+$/u.test(name) ? name : '';
+}
+
 /** Filters read from a hash like `#risk=high&dong=3`; unknown or malformed values are dropped. */
 export function parseHash(hash) {
   const f = emptyFilters();
@@ -30,6 +38,7 @@ export function parseHash(hash) {
   f.placement = codes(usp.get('placement'), Object.keys(PLACEMENTS));
   f.dong = positiveInt(usp.get('dong'));
   f.tract = positiveInt(usp.get('tract'));
+  f.round = roundName(usp.get('round'));
   f.q = (usp.get('q') || '').slice(0, 100);
   f.sort = Object.hasOwn(SORTS, usp.get('sort') || '') ? usp.get('sort') : 'risk';
   f.page = Math.max(0, (positiveInt(usp.get('page')) || 1) - 1);
@@ -46,6 +55,7 @@ export function toHash(f) {
   if (f.placement && f.placement.length) usp.set('placement', f.placement.join(','));
   if (f.dong) usp.set('dong', String(f.dong));
   if (f.tract) usp.set('tract', String(f.tract));
+  if (f.round) usp.set('round', f.round);
   if (f.q) usp.set('q', f.q);
   if (f.sort !== 'risk') usp.set('sort', f.sort);
   if (f.page) usp.set('page', String(f.page + 1));
@@ -66,7 +76,7 @@ export function writeHash(f) {
 export function listParams(f) {
   return {
     risk: f.risk, need: f.need, overdue: f.overdue ? 'true' : null, placement: f.placement, dong_id: f.dong,
-    tract_id: f.tract, q: f.q.trim() || null, sort: f.sort, limit: PAGE_SIZE, offset: f.page * PAGE_SIZE,
+    tract_id: f.tract, round: f.round || null, q: f.q.trim() || null, sort: f.sort, limit: PAGE_SIZE, offset: f.page * PAGE_SIZE,
   };
 }
 
@@ -74,6 +84,6 @@ export function listParams(f) {
 export function layerParams(f) {
   return {
     risk: f.risk, need: f.need, overdue: f.overdue ? 'true' : null, placement: f.placement, dong_id: f.dong,
-    tract_id: f.tract,
+    tract_id: f.tract, round: f.round || null,
   };
 }
