@@ -18,6 +18,7 @@ from app.exports.router import router as exports_router
 from app.exports.xlsx import XLSX_MEDIA_TYPE
 from app.facilities.router import router as facilities_router
 from app.households.router import router as households_router
+from app.imports.router import router as imports_router
 from app.integrations.kakao import router as kakao_router
 from app.integrations.open311 import router as open311_router
 from app.middleware import (
@@ -40,7 +41,7 @@ from app.visits.router import router as visits_router
 
 API_ROUTERS = (auth_router, tracts_router, households_router, visits_router, facilities_router, reports_router,
                stats_router, exports_router, printing_router, ui_config_router, tiles_router, admin_router,
-               rounds_router)
+               rounds_router, imports_router)
 PUBLIC_INTEGRATIONS = (kakao_router, open311_router)  # authenticated by their own keys, not by a user
 PUBLIC_ROUTERS = (vocabulary_router,)  # no personal data
 

@@ -83,3 +83,14 @@ def protect(value: str) -> tuple[bytes, str]:
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     return encrypt(digits), lookup_hash(digits)
+
+
+def mask(value: str) -> str:
+    """A number as a list may show it: birth date and the sex digit, the rest hidden (980101-1******)."""
+    digits = re.sub(r"\D", "", value or "")
+    return f"{digits[:6]}-{digits[6]}******" if len(digits) == 13 else "*" * 6
+
+
+def keys_configured() -> bool:
+    settings = get_settings()
+    return bool(settings.rrn_key_b64 and settings.rrn_hash_key_b64)

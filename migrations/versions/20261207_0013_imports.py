@@ -16,7 +16,15 @@ branch_labels = None
 depends_on = None
 
 
+# app.addresses.normalise.normalised_sql over the address, as the model compiles it.
+ADDRESS_KEY = ("replace(regexp_replace(regexp_replace(translate(lower(normalize(coalesce(address, ''), NFKC)), "
+               "'‐‑‒–—―−', '-------'), '[^0-9a-z가-힣-]', '', 'g'), '^(서울특별시|서울시|서울)', ''), '번지', '')")
+
+
 def upgrade() -> None:
+    op.add_column('households', sa.Column('address_key', sa.Text(), sa.Computed(ADDRESS_KEY, persisted=True),
+                                          nullable=False))
+    op.create_index('ix_households_address_key', 'households', ['address_key'])
     op.add_column('households', sa.Column('head_birth_date', sa.Date(), nullable=True))
     op.add_column('households', sa.Column('support_status', sa.String(30), nullable=True))
     op.add_column('households', sa.Column('source_key', sa.String(60), nullable=True))
@@ -123,3 +131,5 @@ def downgrade() -> None:
     op.drop_column('households', 'source_key')
     op.drop_column('households', 'support_status')
     op.drop_column('households', 'head_birth_date')
+    op.drop_index('ix_households_address_key', table_name='households')
+    op.drop_column('households', 'address_key')
