@@ -1,0 +1,302 @@
+"""The 가져오기 page (/imports) in a real headless Chromium against the real server: a household list (.xlsx made
+here with openpyxl) is uploaded, its preview shows the counts and an error row in Korean, the column mapping is
+fixed and previewed again, the commit is confirmed and the new households appear in the map page's list and on
+its map; a PNG renamed .xlsx is refused with the server's Korean message in the page (no alert, nothing stored);
+a CP949 CSV's unplaced row is placed by a click on the map (the household exists at that point) and a row
+someone else placed meanwhile answers 409 in Korean; the registry inbox applies a death (the household closes)
+and dismisses a change with a reason; the 발굴 round's progress, its results download and the map's round filter;
+every tab at 1440 and 360 px."""
+import csv
+import io
+import re
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select, text
+
+from app.households.models import Household
+from app.imports.models import ImportBatch
+from tests.browser.ui import DEMO_PASSWORD, open_page, sign_in, wait_until
+
+pytestmark = pytest.mark.browser
+
+OFFICIAL = "dong01"  # 천연동
+CHEONYEON = "천연동"
+WIDE = {"width": 1440, "height": 900}
+PHONE = {"width": 360, "height": 740}
+ROUND = "2026-6차"
+PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+       b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+
+
+def xlsx(headers: list[str], rows: list[list], title: str | None = "2026년 위기가구 명단") -> bytes:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    if title:
+        sheet.append([title])
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def cp949_csv(headers: list[str], rows: list[list]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode("cp949")
+
+
+def free_addresses(live_server, dong: str, n: int, skip: int = 0) -> list[str]:
+    """Addresses of the synthetic address table inside a dong where no household lives yet (each a new one)."""
+    with live_server.sessions() as s:
+        rows = s.execute(text("""
+            SELECT e.sido || ' ' || e.sigungu || ' ' || e.road_name || ' ' || e.main_no
+                   || CASE WHEN e.sub_no > 0 THEN '-' || e.sub_no ELSE '' END
+            FROM address_entrances e JOIN dongs d ON ST_Covers(d.geom, e.geom)
+            WHERE d.name = :dong AND NOT e.building_group
+            ORDER BY e.id OFFSET :skip LIMIT :n"""), {"dong": dong, "n": n, "skip": skip}).scalars().all()
+    assert len(rows) == n
+    return list(rows)
+
+
+def dong_point(live_server, dong: str) -> tuple[float, float]:
+    """A point well inside a dong (lon, lat)."""
+    with live_server.sessions() as s:
+        return tuple(s.execute(text("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM dongs "
+                                    "WHERE name = :d) q"), {"d": dong}).one())
+
+
+def import_count(live_server) -> int:
+    with live_server.sessions() as s:
+        return s.scalar(select(func.count()).select_from(ImportBatch))
+
+
+def households_named(live_server, name: str) -> list[Household]:
+    with live_server.sessions() as s:
+        return list(s.scalars(select(Household).where(Household.head_name == name)).all())
+
+
+def imports_sign_in(page, username: str = OFFICIAL, path: str = "/imports") -> None:
+    page.goto(path)
+    page.fill("#login-username", username)
+    page.fill("#login-password", DEMO_PASSWORD)
+    page.click("#login-submit")
+    wait_until(page, "() => window.__happymapImports && window.__happymapImports.ready === true", timeout=60)
+
+
+def upload_in_page(page, kind: str, name: str, content: bytes, mime: str, round_name: str | None = None) -> None:
+    page.select_option("#imp-kind", kind)
+    page.set_input_files("#imp-file", files=[{"name": name, "mimeType": mime, "buffer": content}])
+    if round_name is not None:
+        page.fill("#imp-round", round_name)
+    page.click("#imp-submit")
+
+
+def chip_count(page, outcome: str) -> int:
+    return int(page.locator(f"#imp-counts .count-chip[data-outcome='{outcome}'] .chip-count").inner_text()
+               .replace(",", ""))
+
+
+def wait_rows(page) -> None:
+    wait_until(page, "() => window.__happymapImports.upload.rowsLoaded")
+
+
+def commit_in_page(page, shots, name: str | None = None) -> None:
+    page.click("#imp-commit")
+    dialog = page.locator("#commit-dialog")
+    dialog.wait_for(state="visible")
+    if name:
+        page.screenshot(path=str(shots / name))
+    dialog.locator("#commit-go").click()
+    page.locator("#imp-summary").wait_for(state="visible")
+
+
+def api_import(live_server, username: str, kind: str, name: str, content: bytes, **form) -> dict:
+    r = live_server.api("POST", "/imports", username, files={"file": (name, content)}, data={"kind": kind, **form})
+    assert r.status_code == 201, r.text
+    preview = r.json()
+    r = live_server.api("POST", f"/imports/{preview['id']}/commit", username, json={"version": preview["version"]})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def closed_page(page) -> None:
+    try:
+        assert page.errors == [], f"script errors: {page.errors}"
+        assert page.external == [], f"requests outside the app: {page.external}"
+        assert page.dialogs == [], f"alerts or confirms: {page.dialogs}"
+    finally:
+        page.context.close()
+
+
+HOUSEHOLD_HEADERS = ["연번", "성명", "생년월일", "사는 곳", "상세주소", "휴대폰", "세대원수", "비고"]
+
+
+def test_upload_a_household_list_fix_the_mapping_and_commit(browser, live_server, shots):
+    addresses = free_addresses(live_server, CHEONYEON, 3)
+    names = ["한가람", "윤새벽", "서다온"]
+    rows = [[i + 1, names[i], "1948-03-02", addresses[i], f"{101 + i}호", "010-1234-5678", 2, None] for i in range(3)]
+    rows.append([4, None, "1950-01-01", addresses[0], "2층", None, 1, "이름 없음"])  # an error row
+    rows.append([5, "문하늘", "1955-05-05", "서울특별시 서대문구 없는로 999", None, None, 1, None])  # no such address
+    content = xlsx(HOUSEHOLD_HEADERS, rows)
+    page = open_page(browser, live_server, viewport=WIDE)
+    try:
+        imports_sign_in(page)
+        assert page.locator("#tab-upload").get_attribute("aria-selected") == "true"
+        page.screenshot(path=str(shots / "imports-upload-1440.png"), full_page=True)
+        upload_in_page(page, "households", "천연동-위기가구.xlsx", content,
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        page.locator("#imp-preview").wait_for(state="visible")
+        wait_rows(page)
+        # "사는 곳" names no field the server knows: the address is unmapped, a required field, so every row errs.
+        address_select = page.locator("#mapping-form select[data-field='address']")
+        assert address_select.input_value() == ""
+        assert page.locator("#mapping-form .map-field.required.missing select[data-field='address']").count() == 1
+        assert chip_count(page, "error") == 5 and chip_count(page, "new") == 0
+        first_error = page.locator("#rows-table tbody tr[data-outcome='error'] .row-error").first.inner_text()
+        assert "주소" in first_error and "필수" in first_error, first_error
+        page.screenshot(path=str(shots / "imports-preview-unmapped-1440.png"), full_page=True)
+
+        # Fix the mapping: the address is the "사는 곳" column; preview again.
+        address_select.select_option("사는 곳")
+        page.click("#imp-remap")
+        wait_until(page, "() => document.querySelector('#imp-message.ok') !== null")
+        wait_rows(page)
+        assert chip_count(page, "new") == 3 and chip_count(page, "unplaced") == 1 and chip_count(page, "error") == 1
+        assert page.locator("#rows-table tbody tr").count() == 5
+
+        # The error chip filters the table to the one bad row, whose message names its column in Korean.
+        page.click("#imp-counts .count-chip[data-outcome='error']")
+        wait_until(page, "() => document.querySelectorAll('#rows-table tbody tr').length === 1")
+        wait_rows(page)
+        bad = page.locator("#rows-table tbody tr")
+        assert bad.get_attribute("data-row") == "6"  # the sheet's row: a title row, the header, then rows 1..
+        assert re.search(r"성명: .*필수", bad.locator(".row-error").inner_text())
+        assert page.locator("#imp-counts .count-chip[data-outcome='error']").get_attribute("aria-pressed") == "true"
+        page.screenshot(path=str(shots / "imports-preview-1440.png"), full_page=True)
+        page.click("#imp-counts .count-chip[data-outcome='']")
+        wait_until(page, "() => document.querySelectorAll('#rows-table tbody tr').length === 5")
+        masked = page.locator("#rows-table tbody tr[data-outcome='new'] td[data-label='이름']").first.inner_text()
+        assert "*" in masked  # names masked in the preview
+
+        assert not households_named(live_server, names[0])  # nothing written at preview
+        commit_in_page(page, shots, "imports-commit-confirm-1440.png")
+        summary = page.locator("#imp-summary").inner_text()
+        assert re.search(r"새 가구\s*3", summary) and re.search(r"위치 지정 대기\s*1", summary), summary
+        assert re.search(r"반영 안 함\s*1", summary), summary
+        assert page.locator("#go-queue").is_visible()
+        page.screenshot(path=str(shots / "imports-committed-1440.png"), full_page=True)
+        created = [households_named(live_server, n) for n in names]
+        assert all(len(c) == 1 for c in created)
+        ids = sorted(c[0].id for c in created)
+        assert page.locator("#recent-table tbody tr[data-status='committed']").count() >= 1
+    finally:
+        closed_page(page)
+
+    # The map page: the new households are in the list and on the map.
+    page = open_page(browser, live_server, viewport=WIDE)
+    try:
+        sign_in(page, OFFICIAL)
+        assert page.locator("#imports-link").is_visible()
+        page.locator("#f-q").fill(names[0])
+        wait_until(page, "id => [...document.querySelectorAll('#household-list .hh-row')].some(r => "
+                         "r.dataset.id === String(id))", created[0][0].id)
+        wait_until(page, "() => window.__happymap.pointsDrawn")
+        visible = set(page.evaluate("window.__happymap.visibleIds()"))
+        assert set(ids) <= visible
+    finally:
+        page.context.close()
+
+
+def test_a_png_named_xlsx_is_refused_in_korean_in_the_page(browser, live_server, shots):
+    page = open_page(browser, live_server, viewport=WIDE)
+    try:
+        imports_sign_in(page)
+        before = import_count(live_server)
+        upload_in_page(page, "households", "명단.xlsx", PNG, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        message = page.locator("#imp-message")
+        message.wait_for(state="visible")
+        assert re.search(r"[가-힣]{2,}", message.inner_text()), message.inner_text()
+        assert page.locator("#imp-preview").is_hidden()
+        assert import_count(live_server) == before  # nothing stored
+        page.screenshot(path=str(shots / "imports-bad-file-1440.png"))
+    finally:
+        closed_page(page)
+
+
+def place_in_page(page, lon: float, lat: float) -> dict:
+    """Click the queue's map at (lon, lat); returns the point the page will send."""
+    page.evaluate("([lat, lon]) => window.__happymapImports.queue.map.setView([lat, lon], 17, {animate: false})",
+                  [lat, lon])
+    x, y = page.evaluate("([lat, lon]) => { const p = window.__happymapImports.queue.map.latLngToContainerPoint("
+                         "[lat, lon]); return [p.x, p.y]; }", [lat, lon])
+    box = page.locator("#queue-map").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    wait_until(page, "() => !document.querySelector('#queue-place').disabled")
+    return page.evaluate("window.__happymapImports.queue.point")
+
+
+def test_placement_queue_a_click_on_the_map_places_the_household(browser, live_server, shots):
+    headers = ["성명", "생년월일", "주소", "상세주소", "연락처"]
+    rows = [["구름솔", "1944-02-02", "서울특별시 서대문구 가상의길 12", "1층", "010-5555-1212"],
+            ["나무결", "1950-10-10", "서대문구 꿈속로 7-3", None, None]]
+    content = cp949_csv(headers, rows)
+    lon, lat = dong_point(live_server, CHEONYEON)
+    page = open_page(browser, live_server, viewport=WIDE)
+    try:
+        imports_sign_in(page)
+        upload_in_page(page, "households", "대기명단.csv", content, "text/csv")
+        page.locator("#imp-preview").wait_for(state="visible")
+        wait_rows(page)
+        assert chip_count(page, "unplaced") == 2
+        assert "구*솔" in page.locator("#rows-table").inner_text()  # the CP949 text read right, masked
+        commit_in_page(page, shots)
+        page.click("#go-queue")
+        wait_until(page, "() => window.__happymapImports.tab() === 'queue' && !window.__happymapImports.queue.dirty")
+        assert "#queue" in page.url
+        items = page.locator("#queue-list .queue-item")
+        mine = items.filter(has_text="가상의길 12")
+        assert mine.count() == 1
+        page.screenshot(path=str(shots / "imports-queue-1440.png"), full_page=True)
+        total_before = live_server.get("/placement-queue", OFFICIAL)["total"]
+
+        mine.locator(".queue-pick").click()
+        page.locator("#queue-map").wait_for(state="visible")
+        wait_until(page, "() => window.__happymapImports.queue.outlinesLoaded")
+        point = place_in_page(page, lon, lat)
+        page.screenshot(path=str(shots / "imports-queue-picked-1440.png"), full_page=True)
+        page.click("#queue-place")
+        wait_until(page, "() => document.querySelector('#queue-message.ok') !== null")
+        assert "등록했습니다" in page.locator("#queue-message").inner_text()
+        wait_until(page, "() => ![...document.querySelectorAll('#queue-list .queue-item')].some(li => "
+                         "li.textContent.includes('가상의길 12'))")
+        assert live_server.get("/placement-queue", OFFICIAL)["total"] == total_before - 1
+        (placed,) = households_named(live_server, "구름솔")
+        assert placed.placement == "manual"
+        with live_server.sessions() as s:
+            x, y = s.execute(select(Household.geom.ST_X(), Household.geom.ST_Y()).where(Household.id == placed.id)).one()
+        assert (x, y) == pytest.approx((point["lon"], point["lat"]), abs=1e-6)
+
+        # Someone else places the other row meanwhile: the page's try answers 409 in Korean and the list reloads.
+        other = page.locator("#queue-list .queue-item").filter(has_text="꿈속로")
+        other.locator(".queue-pick").click()
+        item_id = int(other.get_attribute("data-id"))
+        version = next(i["version"] for i in live_server.get("/placement-queue", OFFICIAL, limit=200)["items"]
+                       if i["id"] == item_id)
+        r = live_server.api("POST", f"/placement-queue/{item_id}/place", OFFICIAL,
+                            json={"lon": lon, "lat": lat, "version": version})
+        assert r.status_code == 201, r.text
+        place_in_page(page, lon + 0.0005, lat)
+        page.click("#queue-place")
+        wait_until(page, "() => { const m = document.querySelector('#queue-message'); return !m.hidden && "
+                         "!m.classList.contains('ok'); }")
+        assert re.search(r"[가-힣]", page.locator("#queue-message").inner_text())
+        assert "목록을 새로 불러왔습니다" in page.locator("#queue-message").inner_text()
+        assert page.locator(f"#queue-list .queue-item[data-id='{item_id}']").count() == 0
+        assert len(households_named(live_server, "나무결")) == 1  # placed once, not twice
+    finally:
+        closed_page(page)
