@@ -1,5 +1,6 @@
 """Shared fixtures: a throwaway PostGIS for the whole run, a migrated and seeded template database,
 per-test transactions rolled back afterwards, and HTTP clients signed in as each demo role."""
+import base64
 import os
 import threading
 import time
@@ -298,3 +299,20 @@ def dong01(client, as_user):
     headers = as_user("dong01")
     dong_id = me(client, headers)["dong_ids"][0]
     return headers, dong_id, busiest_tract(client, headers, dong_id)
+
+
+@pytest.fixture
+def rrn_keys():
+    """주민등록번호 keys for one test (the default settings have none, as a fresh deployment)."""
+    names = ("HAPPYMAP_RRN_KEY_B64", "HAPPYMAP_RRN_HASH_KEY_B64")
+    saved = {k: os.environ.get(k) for k in names}
+    os.environ[names[0]] = base64.b64encode(bytes(range(32))).decode()
+    os.environ[names[1]] = base64.b64encode(bytes(range(100, 132))).decode()
+    get_settings.cache_clear()
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    get_settings.cache_clear()

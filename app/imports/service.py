@@ -100,6 +100,8 @@ def preview(session: Session, principal: Principal, kind: str, file_name: str, c
                         dong_id=next(iter(principal.dong_ids)) if not principal.sees_whole_district
                         and len(principal.dong_ids) == 1 else None)
     table = _read(batch)
+    if not table.rows:
+        raise InvalidInput("머리글(열 이름)만 있고 가져올 행이 없습니다. 내용이 있는 파일인지 확인하세요.")
     batch.headers = list(table.headers)
     batch.source = source_of(kind, table.headers)
     if kind == "discovery_list":
@@ -317,7 +319,8 @@ def new_household(principal: Principal, values: dict, row: ImportRow, placement:
 
 def _commit_people(session: Session, principal: Principal, batch: ImportBatch, planned: list[ImportRow],
                    applied: dict, touched: list[int]) -> None:
-    placed = {r.id: (lon, lat, tract_id) for r, lon, lat, tract_id in _points(session, batch.id)}
+    placed = {row_id: (lon, lat, tract_id) for row_id, lon, lat, tract_id in _points(session, batch.id)}
+    waiting = _already_queued(session, [r for r in planned if r.outcome == "unplaced"])
     created: list[tuple[ImportRow, Household]] = []
     matched = {r.household_id: r for r in planned if r.outcome == "matched"}
     households = {h.id: h for h in session.execute(
@@ -336,6 +339,9 @@ def _commit_people(session: Session, principal: Principal, batch: ImportBatch, p
             row.state = "applied"
             touched.append(row.household_id)
         elif row.outcome == "unplaced":
+            if _person(row.values) in waiting:
+                row.state, row.note = "skipped", "같은 행이 이미 위치 지정을 기다리고 있습니다."
+                continue
             row.state = "queued"
             applied["queued"] += 1
     session.flush()
@@ -347,12 +353,23 @@ def _commit_people(session: Session, principal: Principal, batch: ImportBatch, p
 
 def _points(session: Session, import_id: int):
     """The planned point of each new row, and the tract it falls in."""
-    point = ImportRow.geom
+    tract = (select(Tract.id).where(Tract.dong_id == ImportRow.dong_id, gf.ST_Covers(Tract.geom, ImportRow.geom))
+             .order_by(Tract.id).limit(1).scalar_subquery())
     return session.execute(
-        select(ImportRow.id, gf.ST_X(point), gf.ST_Y(point), Tract.id)
-        .outerjoin(Tract, (Tract.dong_id == ImportRow.dong_id) & gf.ST_Covers(Tract.geom, point))
-        .where(ImportRow.import_id == import_id, ImportRow.outcome == "new", point.is_not(None))
-        .distinct(ImportRow.id).order_by(ImportRow.id, Tract.id)).all()
+        select(ImportRow.id, gf.ST_X(ImportRow.geom), gf.ST_Y(ImportRow.geom), tract)
+        .where(ImportRow.import_id == import_id, ImportRow.outcome == "new", ImportRow.geom.is_not(None))).all()
+
+
+def _already_queued(session: Session, rows: list[ImportRow]) -> set[tuple]:
+    """Rows of earlier imports still waiting in the placement queue: the same person is not queued twice."""
+    if not rows:
+        return set()
+    found = session.execute(select(ImportRow.values).where(ImportRow.state == "queued")).scalars()
+    return {_person(v) for v in found}
+
+
+def _person(values: dict) -> tuple:
+    return values.get("head_name"), values.get("birth_date"), values.get("address"), values.get("address_detail")
 
 
 def _refresh(household: Household, values: dict, row: ImportRow) -> bool:
@@ -397,7 +414,8 @@ def queue(session: Session, principal: Principal, dong_id: int | None, limit: in
         places.ensure_dong_visible(session, principal, dong_id)
         conds.append(ImportRow.dong_id == dong_id)
     total = session.execute(select(func.count()).select_from(ImportRow).where(*conds)).scalar_one()
-    found = session.execute(select(ImportRow, Dong.name, ImportBatch).join(ImportBatch)
+    found = session.execute(select(ImportRow, Dong.name, ImportBatch).select_from(ImportRow)
+                            .join(ImportBatch, ImportBatch.id == ImportRow.import_id)
                             .outerjoin(Dong, Dong.id == ImportRow.dong_id).where(*conds)
                             .order_by(ImportRow.import_id.desc(), ImportRow.row_no).limit(limit).offset(offset)).all()
     items = [row_to_read(r, dong_name, batch) for r, dong_name, batch in found]
