@@ -25,6 +25,7 @@ CHEONYEON = "천연동"
 WIDE = {"width": 1440, "height": 900}
 PHONE = {"width": 360, "height": 740}
 ROUND = "2026-6차"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
 
@@ -94,6 +95,9 @@ def upload_in_page(page, kind: str, name: str, content: bytes, mime: str, round_
     if round_name is not None:
         page.fill("#imp-round", round_name)
     page.click("#imp-submit")
+    wait_until(page, "() => !document.querySelector('#imp-submit').disabled && "
+                     "(!document.querySelector('#imp-preview').hidden || !document.querySelector('#imp-message').hidden)",
+               timeout=60)
 
 
 def chip_count(page, outcome: str) -> int:
@@ -133,15 +137,19 @@ def closed_page(page) -> None:
         page.context.close()
 
 
-HOUSEHOLD_HEADERS = ["연번", "성명", "생년월일", "사는 곳", "상세주소", "휴대폰", "세대원수", "비고"]
+HOUSEHOLD_HEADERS = ["연번", "성명", "생년월일", "주소", "실거주지", "상세주소", "휴대폰", "세대원수", "비고"]
+NOWHERE = "서울특별시 서대문구 없는로 999"
 
 
 def test_upload_a_household_list_fix_the_mapping_and_commit(browser, live_server, shots):
     addresses = free_addresses(live_server, CHEONYEON, 3)
     names = ["한가람", "윤새벽", "서다온"]
-    rows = [[i + 1, names[i], "1948-03-02", addresses[i], f"{101 + i}호", "010-1234-5678", 2, None] for i in range(3)]
-    rows.append([4, None, "1950-01-01", addresses[0], "2층", None, 1, "이름 없음"])  # an error row
-    rows.append([5, "문하늘", "1955-05-05", "서울특별시 서대문구 없는로 999", None, None, 1, None])  # no such address
+    # 주소 is where they are registered (no building of the table), 실거주지 where they live: both headers name the
+    # address, the server picks the first, the person corrects it to 실거주지.
+    rows = [[i + 1, names[i], "1948-03-02", NOWHERE, addresses[i], f"{101 + i}호", "010-1234-5678", 2, None]
+            for i in range(3)]
+    rows.append([4, None, "1950-01-01", NOWHERE, addresses[0], "2층", None, 1, "이름 없음"])  # an error row
+    rows.append([5, "문하늘", "1955-05-05", NOWHERE, NOWHERE, None, None, 1, None])  # no such address
     content = xlsx(HOUSEHOLD_HEADERS, rows)
     page = open_page(browser, live_server, viewport=WIDE)
     try:
@@ -149,23 +157,23 @@ def test_upload_a_household_list_fix_the_mapping_and_commit(browser, live_server
         assert page.locator("#tab-upload").get_attribute("aria-selected") == "true"
         page.screenshot(path=str(shots / "imports-upload-1440.png"), full_page=True)
         upload_in_page(page, "households", "천연동-위기가구.xlsx", content,
-                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        page.locator("#imp-preview").wait_for(state="visible")
+                       XLSX)
+        assert page.locator("#imp-message").is_hidden(), page.locator("#imp-message").inner_text()
         wait_rows(page)
-        # "사는 곳" names no field the server knows: the address is unmapped, a required field, so every row errs.
         address_select = page.locator("#mapping-form select[data-field='address']")
-        assert address_select.input_value() == ""
-        assert page.locator("#mapping-form .map-field.required.missing select[data-field='address']").count() == 1
-        assert chip_count(page, "error") == 5 and chip_count(page, "new") == 0
+        assert address_select.input_value() == "주소"
+        assert chip_count(page, "unplaced") == 4 and chip_count(page, "error") == 1 and chip_count(page, "new") == 0
         first_error = page.locator("#rows-table tbody tr[data-outcome='error'] .row-error").first.inner_text()
-        assert "주소" in first_error and "필수" in first_error, first_error
+        assert re.search(r"성명: .*필수", first_error), first_error
         page.screenshot(path=str(shots / "imports-preview-unmapped-1440.png"), full_page=True)
 
-        # Fix the mapping: the address is the "사는 곳" column; preview again.
-        address_select.select_option("사는 곳")
+        # Fix the mapping: the address is the 실거주지 column; preview again.
+        assert page.locator("#mapping-form details").get_attribute("open") is not None  # open: rows need care
+        address_select.select_option("실거주지")
         page.click("#imp-remap")
         wait_until(page, "() => document.querySelector('#imp-message.ok') !== null")
         wait_rows(page)
+        assert page.locator("#mapping-form select[data-field='address']").input_value() == "실거주지"
         assert chip_count(page, "new") == 3 and chip_count(page, "unplaced") == 1 and chip_count(page, "error") == 1
         assert page.locator("#rows-table tbody tr").count() == 5
 
@@ -217,7 +225,7 @@ def test_a_png_named_xlsx_is_refused_in_korean_in_the_page(browser, live_server,
     try:
         imports_sign_in(page)
         before = import_count(live_server)
-        upload_in_page(page, "households", "명단.xlsx", PNG, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        upload_in_page(page, "households", "명단.xlsx", PNG, XLSX)
         message = page.locator("#imp-message")
         message.wait_for(state="visible")
         assert re.search(r"[가-힣]{2,}", message.inner_text()), message.inner_text()
@@ -278,7 +286,8 @@ def test_placement_queue_a_click_on_the_map_places_the_household(browser, live_s
         (placed,) = households_named(live_server, "구름솔")
         assert placed.placement == "manual"
         with live_server.sessions() as s:
-            x, y = s.execute(select(Household.geom.ST_X(), Household.geom.ST_Y()).where(Household.id == placed.id)).one()
+            x, y = s.execute(select(Household.geom.ST_X(), Household.geom.ST_Y())
+                             .where(Household.id == placed.id)).one()
         assert (x, y) == pytest.approx((point["lon"], point["lat"]), abs=1e-6)
 
         # Someone else places the other row meanwhile: the page's try answers 409 in Korean and the list reloads.

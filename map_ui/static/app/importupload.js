@@ -38,17 +38,20 @@ export function commitPlan(imp) {
       lines.push(`차수 ${imp.round}${imp.due_on ? `, 조사 기한 ${formatDate(imp.due_on)}` : ''}로 기록합니다.`);
     }
   }
-  const skipped = (c.error || 0) + (c.out_of_scope || 0);
-  if (skipped) lines.push(`오류 ${formatCount(c.error || 0)}건과 관할 밖 ${formatCount(c.out_of_scope || 0)}건은 반영하지 않습니다.`);
+  const skipped = [c.error ? `오류 ${formatCount(c.error)}건` : null, c.out_of_scope ? `관할 밖 ${formatCount(c.out_of_scope)}건` : null]
+    .filter(Boolean);
+  if (skipped.length) lines.push(`${skipped.join('과 ')}은 반영하지 않습니다.`);
   if (!lines.length) lines.push('반영할 행이 없습니다.');
   return lines;
 }
 
-/** The summary after commit: `applied` {created, updated, queued, pending, skipped}. */
-function appliedText(applied) {
+/** The summary after commit: `applied` {created, updated, queued, pending, unmatched, skipped}, by kind. */
+function appliedText(applied, kind) {
   const a = applied || {};
-  return [['새 가구', a.created], ['갱신', a.updated], ['위치 지정 대기', a.queued], ['확인 대기', a.pending], ['반영 안 함', a.skipped]]
-    .map(([t, n]) => ({ t, n: n || 0 }));
+  const parts = kind === 'registry_changes'
+    ? [['확인 대기', a.pending], ['일치하는 가구 없음', a.unmatched], ['반영 안 함', a.skipped]]
+    : [['새 가구', a.created], ['갱신', a.updated], ['위치 지정 대기', a.queued], ['반영 안 함', a.skipped]];
+  return parts.map(([t, n]) => ({ t, n: n || 0 }));
 }
 
 export class UploadPane {
@@ -83,7 +86,13 @@ export class UploadPane {
       ...Object.entries(IMPORT_KINDS).map(([code, text]) => h('option', { value: code, text })));
     this.fileInput = h('input', {
       id: 'imp-file', name: 'file', type: 'file', accept: '.xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv',
-      required: true,
+      required: true, class: 'file-input',
+    });
+    // The browser's own file button speaks the browser's language ("Choose File"): a Korean one stands in for it.
+    this.fileName = h('span', { class: 'file-name', id: 'imp-file-name', text: '고른 파일 없음' });
+    this.fileInput.addEventListener('change', () => {
+      const file = this.fileInput.files[0];
+      this.fileName.textContent = file ? file.name : '고른 파일 없음';
     });
     this.roundInput = h('input', {
       id: 'imp-round', name: 'round', type: 'text', maxLength: 30, placeholder: '예: 2026-6차', autocomplete: 'off',
@@ -102,7 +111,9 @@ export class UploadPane {
       h('h2', { text: '명단 올리기' }),
       h('div', { class: 'upload-grid' },
         h('label', { class: 'field' }, '자료 종류', kind),
-        h('label', { class: 'field' }, '파일 (.xlsx, .csv)', this.fileInput),
+        h('div', { class: 'field' }, h('span', { id: 'imp-file-label', text: '파일 (.xlsx, .csv)' }),
+          h('label', { class: 'file-pick', attrs: { 'aria-labelledby': 'imp-file-label' } }, this.fileInput,
+            h('span', { class: 'file-button', text: '파일 고르기' }), this.fileName)),
         this.roundField),
       this.kindHint,
       h('p', { class: 'form-hint', text: '올리면 먼저 미리보기만 만듭니다. 반영을 누르기 전에는 가구 정보가 바뀌지 않습니다. 주민등록번호 열은 암호화되어 화면과 기록에 나오지 않습니다.' }),
@@ -141,7 +152,7 @@ export class UploadPane {
     this.say(prefix ? `${prefix}: ${err.message}` : err.message);
   }
 
-  async upload() {
+  async upload(mapping = null) {
     this.say('');
     const file = this.fileInput.files[0];
     if (!file) {
@@ -158,6 +169,7 @@ export class UploadPane {
     data.append('file', file, file.name);
     const round = this.roundInput.value.trim();
     if (this.kind.value === 'discovery_list' && round) data.append('round', round);
+    if (mapping) data.append('mapping', JSON.stringify(mapping));
     this.submit.disabled = true;
     this.submit.textContent = '읽는 중…';
     try {
@@ -167,6 +179,15 @@ export class UploadPane {
       this.loadRecent();
     } catch (err) {
       this.failed(err);
+      // A file whose columns the server could not tell apart: when the answer names the file's headers and the
+      // kind's fields, the same mapping form is offered here and the file goes up again with it.
+      const body = err instanceof ApiError ? err.body : null;
+      if (body && Array.isArray(body.headers) && Array.isArray(body.fields)) {
+        this.preview.hidden = false;
+        replace(this.preview, h('h2', { class: 'imp-h2', text: `${file.name}: 열을 지정하세요` }),
+          this.mappingForm({ headers: body.headers, fields: body.fields, mapping: body.mapping || {}, counts: {} },
+            (chosen) => this.upload(chosen)));
+      }
     } finally {
       this.submit.disabled = false;
       this.submit.textContent = '올려서 미리보기';
@@ -199,7 +220,6 @@ export class UploadPane {
       `${formatCount(imp.rows_total)}행`,
       imp.round ? `차수 ${imp.round}` : null,
       imp.due_on ? `조사 기한 ${formatDate(imp.due_on)}` : null,
-      imp.source ? `양식 ${imp.source}` : null,
     ].filter(Boolean);
     return h('div', { class: 'imp-head' },
       h('h2', { class: 'imp-h2' }, h('span', { class: 'imp-file', text: imp.file_name }),
@@ -228,7 +248,8 @@ export class UploadPane {
     }
   }
 
-  mappingForm(imp) {
+  /** One select per field; `send(mapping)` is the corrected preview (default: POST the import's mapping). */
+  mappingForm(imp, send = null) {
     const headers = imp.headers || [];
     const selects = (imp.fields || []).map((f) => {
       const chosen = imp.mapping ? imp.mapping[f.name] : null;
@@ -243,7 +264,7 @@ export class UploadPane {
     });
     const again = h('button', { type: 'submit', id: 'imp-remap', text: '다시 미리보기' });
     const form = h('form', { id: 'mapping-form', class: 'mapping-form', noValidate: true },
-      h('details', { class: 'mapping-box', open: (imp.counts && imp.counts.error) || (imp.fields || []).some((f) => f.required && !imp.mapping[f.name]) },
+      h('details', { class: 'mapping-box', open: Boolean(send || (imp.counts && imp.counts.error) || (imp.fields || []).some((f) => f.required && !imp.mapping[f.name])) },
         h('summary', { text: `열 연결 (${(imp.fields || []).filter((f) => imp.mapping && imp.mapping[f.name]).length}/${(imp.fields || []).length}개 연결됨)` }),
         h('p', { class: 'form-hint', text: '파일의 어느 열이 어느 항목인지 고르세요. *는 꼭 있어야 하는 항목입니다. 고친 연결은 같은 양식의 다음 파일에 그대로 쓰입니다.' }),
         h('div', { class: 'map-grid' }, selects),
@@ -255,6 +276,12 @@ export class UploadPane {
       again.disabled = true;
       again.textContent = '다시 읽는 중…';
       this.say('');
+      if (send) {
+        await send(mapping);
+        again.disabled = false;
+        again.textContent = '다시 미리보기';
+        return;
+      }
       try {
         const fresh = await api.post(`/imports/${imp.id}/mapping`, { mapping, version: imp.version });
         this.showImport(fresh);
@@ -306,7 +333,7 @@ export class UploadPane {
 
   drawCommitted(imp, applied) {
     const a = applied || imp.applied;
-    const items = a ? appliedText(a) : OUTCOME_ORDER.map((code) => ({ t: label(IMPORT_OUTCOMES, code), n: (imp.counts || {})[code] || 0 }));
+    const items = a ? appliedText(a, imp.kind) : OUTCOME_ORDER.map((code) => ({ t: label(IMPORT_OUTCOMES, code), n: (imp.counts || {})[code] || 0 }));
     const links = [];
     const queued = a ? a.queued : (imp.counts || {}).unplaced;
     if (queued) links.push(h('button', { type: 'button', id: 'go-queue', text: `위치 지정 대기 ${formatCount(queued)}건 보기`, on: { click: () => this.openTab('queue') } }));
@@ -322,11 +349,17 @@ export class UploadPane {
       h('div', { class: 'form-actions' }, links));
   }
 
+  clearFile() {
+    this.fileInput.value = '';
+    this.fileName.textContent = '고른 파일 없음';
+  }
+
   another() {
     this.current = null;
     this.preview.hidden = true;
     replace(this.preview);
     this.form.reset();
+    this.clearFile();
     this.kind.dispatchEvent(new Event('change'));
     this.say('');
     this.fileInput.focus();
@@ -397,6 +430,7 @@ export class UploadPane {
       try {
         const done = await api.post(`/imports/${imp.id}/commit`, { version: imp.version });
         this.dialog.close();
+        this.clearFile();
         this.showImport(done, { applied: done.applied });
         this.say('');
         this.recentLoaded = false;
