@@ -95,9 +95,8 @@ def upload_in_page(page, kind: str, name: str, content: bytes, mime: str, round_
     if round_name is not None:
         page.fill("#imp-round", round_name)
     page.click("#imp-submit")
-    wait_until(page, "() => !document.querySelector('#imp-submit').disabled && "
-                     "(!document.querySelector('#imp-preview').hidden || !document.querySelector('#imp-message').hidden)",
-               timeout=60)
+    wait_until(page, "() => { const q = (s) => document.querySelector(s); return !q('#imp-submit').disabled && "
+                     "(!q('#imp-preview').hidden || !q('#imp-message').hidden); }", timeout=60)
 
 
 def chip_count(page, outcome: str) -> int:
