@@ -184,7 +184,7 @@ export class QueuePane {
     this.point = { lat: latlng.lat, lon: latlng.lng };
     if (this.marker) this.marker.setLatLng(latlng);
     else {
-      this.marker = L.circleMarker(latlng, { radius: 9, color: '#000', weight: 3, fillColor: '#FFFFFF', fillOpacity: 1 }).addTo(this.map);
+      this.marker = L.circleMarker(latlng, { radius: 9, color: '#000', weight: 3, fillColor: '#1565C0', fillOpacity: 0.9 }).addTo(this.map);
     }
     this.where.textContent = `고른 위치: 위도 ${latlng.lat.toFixed(6)}, 경도 ${latlng.lng.toFixed(6)}`;
     this.where.dataset.source = 'click';
