@@ -85,6 +85,7 @@ SIGNALS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("복지시설 퇴소", ("복지시설퇴소", "시설퇴소")),
 )
 
+# Middle dots as typed (ㆍ, the Hangul letter, is the usual one); mapped before NFKC, which turns ㆍ into a jamo.
 _DOTS = str.maketrans({c: "·" for c in "ㆍ・‧•∙⋅"})
 _DROP = re.compile(r"[\s*※□■:'\"]+")
 _BRACKETS = re.compile(r"[()\[\]{}<>]")
@@ -93,7 +94,7 @@ _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]|<[^>]*>")
 
 def header_key(header: str) -> str:
     """A header compared by its words: width-folded, lower case, without spaces, marks (`*`, `※`) or quotes."""
-    return _DROP.sub("", unicodedata.normalize("NFKC", header).translate(_DOTS).lower())
+    return _DROP.sub("", unicodedata.normalize("NFKC", header.translate(_DOTS)).lower())
 
 
 def _variants(header: str) -> set[str]:
@@ -123,8 +124,10 @@ def signal_label(text: str) -> str | None:
 
 
 def flag_label(header: str) -> str | None:
-    """The signal a flag column's header names: the whole header or, under a merged header, its last word."""
-    return signal_label(header) or (signal_label(header.split()[-1]) if len(header.split()) > 1 else None)
+    """The signal a flag column's header names: the whole header or, under a merged header (`위기정보 건보료 체납`),
+    its last words."""
+    words = header.split()
+    return next((found for k in range(len(words)) if (found := signal_label(" ".join(words[k:])))), None)
 
 
 def is_known_header(text: str) -> bool:
@@ -273,16 +276,17 @@ def _change(value: Cell) -> str | None:
     return found
 
 
-_SPLIT = re.compile(r"[,，;/·ㆍ・、\n]+")
+_SPLIT = re.compile(r"[,;/·、\r\n]+")  # after NFKC (，→,) and the dots folded
 
 
 def _signals(value: Cell) -> list[str]:
     """Crisis-signal labels from a text cell: split on , · / ; and new lines; known signals take their
     label (`건보료체납` → `건강보험료 체납`), two neighbours that name one (`기초수급 탈락/중지`) are joined."""
-    cleaned = values.text(value.replace("\r", "\n") if isinstance(value, str) else value)
-    if cleaned is None:
+    if value is None:
         return []
-    parts = [p.strip() for p in _SPLIT.split(unicodedata.normalize("NFKC", cleaned).translate(_DOTS)) if p.strip()]
+    raw = value if isinstance(value, str) else values.text(value) or ""
+    raw = unicodedata.normalize("NFKC", raw.translate(_DOTS))
+    parts = [p for p in map(values.text, _SPLIT.split(raw)) if p]
     found, i = [], 0
     while i < len(parts):
         if i + 1 < len(parts) and (joined := signal_label(parts[i] + parts[i + 1])):
