@@ -244,6 +244,14 @@ def test_an_old_xls_and_an_encrypted_xlsx_are_refused_with_their_own_messages():
     assert refused("명단.xlsx", encrypted).message.startswith("암호가 걸린 엑셀 파일은 읽을 수 없습니다")
 
 
+def test_an_html_table_or_an_xml_spreadsheet_named_xls_is_refused():
+    html = "<html><head><meta charset='utf-8'></head><body><table><tr><td>성명</td></tr></table></body></html>"
+    assert refused("명단.xls", html.encode()).message.startswith("웹 페이지(HTML) 형식의 파일이라 읽을 수 없습니다")
+    xml = ('<?xml version="1.0"?>\n<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet">'
+           "<Worksheet><Table/></Worksheet></Workbook>")
+    assert refused("명단.xls", xml.encode()).message.startswith("XML 스프레드시트 2003 형식의 파일이라")
+
+
 def test_an_empty_file_a_zip_that_is_no_workbook_and_an_unknown_type_are_refused():
     assert refused("a.xlsx", b"").message.startswith("빈 파일입니다")
     docx = io.BytesIO()
