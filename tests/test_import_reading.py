@@ -316,6 +316,12 @@ def test_detect_mapping_understands_the_usual_header_variants():
         "source_key": None}
 
 
+def test_a_field_takes_the_header_with_its_usual_name_before_a_column_further_left():
+    headers = ("세대주", "연락처", "성명", "주소", "휴대폰")  # 세대주: a Y/N column of a person list
+    mapping = detect_mapping("households", headers)
+    assert (mapping["head_name"], mapping["phone"]) == ("성명", "휴대폰")
+
+
 def test_flag_columns_of_a_discovery_list_need_no_mapping():
     headers = ("성명", "주소", "위기정보", "위기정보 단전", "위기정보 건보료 체납", "금융연체여부", "관리비체납(Y/N)")
     mapping = detect_mapping("discovery_list", headers)

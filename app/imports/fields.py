@@ -105,8 +105,13 @@ def _variants(header: str) -> set[str]:
     return {f for form in forms for f in (form, form.replace("·", "").replace("/", ""))} - {""}
 
 
-def _synonym_keys(spec: FieldSpec) -> frozenset[str]:
-    return frozenset(k for s in spec.synonyms for k in _variants(s))
+def _synonym_keys(spec: FieldSpec) -> dict[str, int]:
+    """Key → rank of the synonym it comes from (the first synonyms are the field's usual names)."""
+    ranks: dict[str, int] = {}
+    for rank, synonym in enumerate(spec.synonyms):
+        for key in _variants(synonym):
+            ranks.setdefault(key, rank)
+    return ranks
 
 
 _FIELD_KEYS = {kind: tuple((spec, _synonym_keys(spec)) for spec in specs) for kind, specs in FIELDS.items()}
@@ -135,17 +140,15 @@ def is_known_header(text: str) -> bool:
     return bool(_variants(text) & _ALL_KEYS) or signal_label(text) is not None
 
 
-def _quality(keys: frozenset[str], header: str) -> int:
+def _quality(keys: dict[str, int], header: str) -> tuple[int, int]:
     """How well a header names a field: 3 whole header, 2 its last word (a sub-header under a merged header:
-    `연락처 휴대폰`), 1 another word; 0 not at all."""
-    if _variants(header) & keys:
-        return 3
+    `연락처 휴대폰`), 1 another word, 0 not at all; and the rank of the synonym matched (`성명` before `세대주`)."""
     words = header.split()
-    if len(words) > 1 and _variants(words[-1]) & keys:
-        return 2
-    if len(words) > 1 and any(_variants(w) & keys for w in words[:-1]):
-        return 1
-    return 0
+    for quality, parts in ((3, [header]), (2, words[-1:] if len(words) > 1 else []), (1, words[:-1])):
+        ranks = [keys[k] for part in parts for k in _variants(part) if k in keys]
+        if ranks:
+            return quality, min(ranks)
+    return 0, 0
 
 
 def _specs(kind: str) -> tuple[FieldSpec, ...]:
@@ -171,13 +174,14 @@ def detect_mapping(kind: str, headers: Sequence[str]) -> dict[str, str | None]:
         for col, header in enumerate(headers):
             if kind == "discovery_list" and spec.name != "signals" and signal_label(header):
                 continue
-            if kind == "discovery_list" and flag_label(header) and _quality(keys, header) < 3:
+            quality, rank = _quality(keys, header)
+            if kind == "discovery_list" and flag_label(header) and quality < 3:
                 continue
-            if q := _quality(keys, header):
-                candidates.append((-q, col, order, spec.name, header))
+            if quality:
+                candidates.append((-quality, rank, col, order, spec.name, header))
     mapping: dict[str, str | None] = {spec.name: None for spec in specs}
     used: set[str] = set()
-    for _, _, _, name, header in sorted(candidates):
+    for *_, name, header in sorted(candidates):
         if mapping[name] is None and header not in used:
             mapping[name] = header
             used.add(header)
