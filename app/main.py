@@ -13,6 +13,7 @@ from app.apidocs import install_docs
 from app.auth.router import router as auth_router
 from app.config import get_settings
 from app.db import get_engine
+from app.discovery.router import router as discovery_router
 from app.errors import install_error_handlers
 from app.exports.router import router as exports_router
 from app.exports.xlsx import XLSX_MEDIA_TYPE
@@ -41,7 +42,7 @@ from app.visits.router import router as visits_router
 
 API_ROUTERS = (auth_router, tracts_router, households_router, visits_router, facilities_router, reports_router,
                stats_router, exports_router, printing_router, ui_config_router, tiles_router, admin_router,
-               rounds_router, imports_router)
+               rounds_router, imports_router, discovery_router)
 PUBLIC_INTEGRATIONS = (kakao_router, open311_router)  # authenticated by their own keys, not by a user
 PUBLIC_ROUTERS = (vocabulary_router,)  # no personal data
 

@@ -4,12 +4,28 @@ import io
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import quote
 
+from fastapi import Query
+from fastapi.responses import StreamingResponse
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
+from app.config import get_settings
+from app.errors import InvalidInput
 from app.exports.cells import Column, csv_field, xlsx_row
-from app.exports.xlsx import xlsx_stream
+from app.exports.xlsx import XLSX_MEDIA_TYPE, xlsx_stream
+
+MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MEDIA_TYPE}
+Purpose = Annotated[str, Query(min_length=2, max_length=300, description="내보내기 사유 (접속기록에 남습니다)")]
+
+
+def clean_purpose(text: str) -> str:
+    text = text.strip()
+    if "\x00" in text or len(text) < 2:
+        raise InvalidInput("purpose: 내보내기 사유를 2자 이상 적어 주세요.")
+    return text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -74,3 +90,15 @@ def _xlsx_stream(session: Session, export: Export) -> Iterator[bytes]:
 def stream(session: Session, export: Export, fmt: str) -> Generator[bytes]:
     """The export's file as it is built: `csv` or `xlsx`. Close it if it is not read to the end."""
     return _csv_stream(session, export) if fmt == "csv" else _xlsx_stream(session, export)
+
+
+def attachment(session: Session, streams: list[Generator], export: Export, stem: str, title: str,
+               fmt: str) -> StreamingResponse:
+    """The file is sent while it is built; its rows are read after the access record was committed. Saved as
+    `가구목록-2026-12-02.xlsx` (an ASCII name for clients that cannot read the UTF-8 one)."""
+    today = get_settings().today()
+    body = stream(session, export, fmt)
+    streams.append(body)
+    return StreamingResponse(body, media_type=MEDIA[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{stem}-{today:%Y%m%d}.{fmt}"; '
+                               f"filename*=UTF-8''{quote(f'{title}-{today:%Y-%m-%d}.{fmt}')}"})

@@ -12,6 +12,7 @@ from app.vocab import NEEDS, PLACEMENTS
 RiskParam = Annotated[str | None, Query(max_length=60, description="high,medium,low,unvisited")]
 NeedParam = Annotated[str | None, Query(max_length=300, description="욕구 코드, 쉼표로 구분")]
 PlacementParam = Annotated[str | None, Query(max_length=60, description="위치 결정 방식 (approximate: 위치 대략)")]
+RoundParam = Annotated[str | None, Query(max_length=30, description="발굴 차수 (예: 2026-6차)")]
 Sort = Literal[SORTS]  # type: ignore[valid-type]
 
 # The parsers are `async def` although they wait for nothing: FastAPI runs a plain `def` dependency in a worker
@@ -20,11 +21,14 @@ Sort = Literal[SORTS]  # type: ignore[valid-type]
 
 async def area_filter(dong_id: OptionalRecordId = None, tract_id: OptionalRecordId = None, risk: RiskParam = None,
                 need: NeedParam = None, overdue: bool | None = None,
-                placement: PlacementParam = None) -> HouseholdFilter:
-    """Area, risk, needs, overdue and placement: what map tiles filter by (active households only)."""
+                placement: PlacementParam = None, round: RoundParam = None) -> HouseholdFilter:
+    """Area, risk, needs, overdue, placement and 발굴 round: what map tiles filter by (active households only)."""
+    if round is not None and "\x00" in round:
+        raise InvalidInput("round: NUL 문자는 쓸 수 없습니다")
     return HouseholdFilter(dong_id=dong_id, tract_id=tract_id, risk=parse_risk(risk),
                            need=parse_codes(need, NEEDS, "욕구 코드"), overdue=overdue,
-                           placement=parse_codes(placement, PLACEMENTS, "위치 결정 방식"))
+                           placement=parse_codes(placement, PLACEMENTS, "위치 결정 방식"),
+                           round=(round or "").strip() or None)
 
 
 async def layer_filter(base: Annotated[HouseholdFilter, Depends(area_filter)], bbox: BBoxDep) -> HouseholdFilter:

@@ -15,6 +15,7 @@ from app.validation import (
     Phone,
     StrictInput,
 )
+from app.vocab import DISCOVERY_CONTACTS, DISCOVERY_OUTCOMES
 
 # 주민등록번호 in: validated, encrypted at once by the service, never sent back (write-only).
 Rrn = Annotated[str, Field(max_length=14, pattern=r"^[0-9]{6}-?[0-9]{7}$", json_schema_extra={"writeOnly": True},
@@ -92,6 +93,29 @@ class RrnLookupResult(StrictInput):
     household_ids: list[int]
 
 
+class DiscoveryEntry(StrictInput):
+    """The household on a 발굴 list: its round, the list's data signals, the 조사 기한 and what was recorded."""
+
+    id: int
+    import_id: int
+    round: str | None
+    signals: list[str]
+    due_on: date | None
+    contact: str | None
+    outcome: str | None
+    note: str | None
+    recorded_at: datetime | None
+    version: int
+
+
+class DiscoveryRecord(StrictInput):
+    import_id: int = Field(ge=1)
+    contact: Literal[tuple(DISCOVERY_CONTACTS)] | None = None  # type: ignore[valid-type]
+    outcome: Literal[tuple(DISCOVERY_OUTCOMES)] | None = None  # type: ignore[valid-type]
+    note: Note | None = None
+    version: int = Field(ge=1)
+
+
 class HouseholdRead(StrictInput):
     id: int
     head_name: str
@@ -119,6 +143,7 @@ class HouseholdRead(StrictInput):
     tract_name: str | None = None
     masked: bool = True
     has_rrn: bool = False
+    discovery: list[DiscoveryEntry] = Field(default_factory=list, description="발굴 명단 차수별 항목 (상세 조회)")
 
 
 class HouseholdList(StrictInput):

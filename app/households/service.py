@@ -18,6 +18,7 @@ from app.geo.validate import BBox
 from app.households import rrn
 from app.households.models import SEARCH_WORDS, Household
 from app.households.schemas import HouseholdClose, HouseholdCreate, HouseholdUpdate
+from app.imports.models import ImportBatch, ImportRow
 from app.layers.geojson import collection_and_count
 from app.policy.masking import mask_name, mask_phone
 from app.policy.principal import Principal
@@ -46,6 +47,7 @@ class HouseholdFilter:
     q: str | None = None
     status: str = "active"
     bbox: BBox | None = None
+    round: str | None = None  # 발굴 차수: households of that round's list
 
 
 @dataclass(frozen=True)
@@ -62,18 +64,19 @@ class AreaKey:
     need: tuple[str, ...]
     overdue: bool | None
     placement: tuple[str, ...]
+    round: str | None
     today: date
 
     @classmethod
     def of(cls, principal: Principal, f: HouseholdFilter) -> "AreaKey":
         return cls(principal.role, principal.dong_ids, principal.facility_id, f.dong_id, f.tract_id, f.risk, f.need,
-                   f.overdue, f.placement, get_settings().today())
+                   f.overdue, f.placement, f.round, get_settings().today())
 
     def conditions(self) -> list:
         scope = Principal(user_id=0, username="", role=self.role, dong_ids=self.dong_ids,
                           facility_id=self.facility_id)
         f = HouseholdFilter(dong_id=self.dong_id, tract_id=self.tract_id, risk=self.risk, need=self.need,
-                            overdue=self.overdue, placement=self.placement)
+                            overdue=self.overdue, placement=self.placement, round=self.round)
         return filter_conditions(scope, f, self.today)
 
 
@@ -100,11 +103,36 @@ def filter_conditions(principal: Principal, f: HouseholdFilter, today: date | No
         conds.append(Household.placement.in_(f.placement))
     if f.q:
         conds.append(text_match(f.q))
+    if f.round:
+        conds.append(Household.id.in_(in_round(f.round)))
     if f.bbox is not None:
         b = f.bbox
         # ST_Intersects, not &&: index boxes are float4 and would let points just outside through.
         conds.append(func.ST_Intersects(Household.geom, func.ST_MakeEnvelope(b.west, b.south, b.east, b.north, 4326)))
     return conds
+
+
+def in_round(round_: str) -> Select:
+    """Households of a 발굴 round's list (a committed `discovery_list` import of that 차수)."""
+    return (select(ImportRow.household_id).join(ImportBatch, ImportBatch.id == ImportRow.import_id)
+            .where(ImportBatch.kind == "discovery_list", ImportBatch.status == "committed",
+                   ImportBatch.round == round_, ImportRow.household_id.is_not(None)))
+
+
+def discovery_entry(row: ImportRow, batch: ImportBatch) -> dict:
+    """One 발굴 list entry of a household: the round, its data signals, the 조사 기한 and what was recorded."""
+    return {"id": row.id, "import_id": batch.id, "round": batch.round, "signals": list(row.signals or []),
+            "due_on": batch.due_on, "contact": row.contact, "outcome": row.result, "note": row.result_note,
+            "recorded_at": row.resolved_at, "version": row.version}
+
+
+def discovery_entries(session: Session, household_id: int) -> list[dict]:
+    """The household's 발굴 entries, newest round first."""
+    found = session.execute(select(ImportRow, ImportBatch).join(ImportBatch, ImportBatch.id == ImportRow.import_id)
+                            .where(ImportRow.household_id == household_id, ImportBatch.kind == "discovery_list",
+                                   ImportBatch.status == "committed")
+                            .order_by(ImportBatch.id.desc())).all()
+    return [discovery_entry(row, batch) for row, batch in found]
 
 
 def text_match(q: str) -> ColumnElement[bool]:
@@ -222,7 +250,10 @@ def get(session: Session, principal: Principal, household_id: int, resource: str
         raise Forbidden("실명·전화번호 열람 권한이 없습니다.")
     row = get_row(session, principal, household_id)
     access.record(session, principal, "unmask" if reveal else "read", resource, [household_id], purpose)
-    return to_read(row, principal, reveal=reveal)
+    read = to_read(row, principal, reveal=reveal)
+    if principal.is_staff:
+        read["discovery"] = discovery_entries(session, household_id)
+    return read
 
 
 def _place(session: Session, principal: Principal, lon: float, lat: float) -> places.Placement:

@@ -85,6 +85,7 @@ SIGNALS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("복지시설 퇴소", ("복지시설퇴소", "시설퇴소")),
 )
 
+# Middle dots as typed (ㆍ, the Hangul letter, is the usual one); mapped before NFKC, which turns ㆍ into a jamo.
 _DOTS = str.maketrans({c: "·" for c in "ㆍ・‧•∙⋅"})
 _DROP = re.compile(r"[\s*※□■:'\"]+")
 _BRACKETS = re.compile(r"[()\[\]{}<>]")
@@ -93,7 +94,7 @@ _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]|<[^>]*>")
 
 def header_key(header: str) -> str:
     """A header compared by its words: width-folded, lower case, without spaces, marks (`*`, `※`) or quotes."""
-    return _DROP.sub("", unicodedata.normalize("NFKC", header).translate(_DOTS).lower())
+    return _DROP.sub("", unicodedata.normalize("NFKC", header.translate(_DOTS)).lower())
 
 
 def _variants(header: str) -> set[str]:
@@ -104,8 +105,13 @@ def _variants(header: str) -> set[str]:
     return {f for form in forms for f in (form, form.replace("·", "").replace("/", ""))} - {""}
 
 
-def _synonym_keys(spec: FieldSpec) -> frozenset[str]:
-    return frozenset(k for s in spec.synonyms for k in _variants(s))
+def _synonym_keys(spec: FieldSpec) -> dict[str, int]:
+    """Key → rank of the synonym it comes from (the first synonyms are the field's usual names)."""
+    ranks: dict[str, int] = {}
+    for rank, synonym in enumerate(spec.synonyms):
+        for key in _variants(synonym):
+            ranks.setdefault(key, rank)
+    return ranks
 
 
 _FIELD_KEYS = {kind: tuple((spec, _synonym_keys(spec)) for spec in specs) for kind, specs in FIELDS.items()}
@@ -123,8 +129,10 @@ def signal_label(text: str) -> str | None:
 
 
 def flag_label(header: str) -> str | None:
-    """The signal a flag column's header names: the whole header or, under a merged header, its last word."""
-    return signal_label(header) or (signal_label(header.split()[-1]) if len(header.split()) > 1 else None)
+    """The signal a flag column's header names: the whole header or, under a merged header (`위기정보 건보료 체납`),
+    its last words."""
+    words = header.split()
+    return next((found for k in range(len(words)) if (found := signal_label(" ".join(words[k:])))), None)
 
 
 def is_known_header(text: str) -> bool:
@@ -132,17 +140,15 @@ def is_known_header(text: str) -> bool:
     return bool(_variants(text) & _ALL_KEYS) or signal_label(text) is not None
 
 
-def _quality(keys: frozenset[str], header: str) -> int:
+def _quality(keys: dict[str, int], header: str) -> tuple[int, int]:
     """How well a header names a field: 3 whole header, 2 its last word (a sub-header under a merged header:
-    `연락처 휴대폰`), 1 another word; 0 not at all."""
-    if _variants(header) & keys:
-        return 3
+    `연락처 휴대폰`), 1 another word, 0 not at all; and the rank of the synonym matched (`성명` before `세대주`)."""
     words = header.split()
-    if len(words) > 1 and _variants(words[-1]) & keys:
-        return 2
-    if len(words) > 1 and any(_variants(w) & keys for w in words[:-1]):
-        return 1
-    return 0
+    for quality, parts in ((3, [header]), (2, words[-1:] if len(words) > 1 else []), (1, words[:-1])):
+        ranks = [keys[k] for part in parts for k in _variants(part) if k in keys]
+        if ranks:
+            return quality, min(ranks)
+    return 0, 0
 
 
 def _specs(kind: str) -> tuple[FieldSpec, ...]:
@@ -168,13 +174,14 @@ def detect_mapping(kind: str, headers: Sequence[str]) -> dict[str, str | None]:
         for col, header in enumerate(headers):
             if kind == "discovery_list" and spec.name != "signals" and signal_label(header):
                 continue
-            if kind == "discovery_list" and flag_label(header) and _quality(keys, header) < 3:
+            quality, rank = _quality(keys, header)
+            if kind == "discovery_list" and flag_label(header) and quality < 3:
                 continue
-            if q := _quality(keys, header):
-                candidates.append((-q, col, order, spec.name, header))
+            if quality:
+                candidates.append((-quality, rank, col, order, spec.name, header))
     mapping: dict[str, str | None] = {spec.name: None for spec in specs}
     used: set[str] = set()
-    for _, _, _, name, header in sorted(candidates):
+    for *_, name, header in sorted(candidates):
         if mapping[name] is None and header not in used:
             mapping[name] = header
             used.add(header)
@@ -273,16 +280,17 @@ def _change(value: Cell) -> str | None:
     return found
 
 
-_SPLIT = re.compile(r"[,，;/·ㆍ・、\n]+")
+_SPLIT = re.compile(r"[,;/·、\r\n]+")  # after NFKC (，→,) and the dots folded
 
 
 def _signals(value: Cell) -> list[str]:
     """Crisis-signal labels from a text cell: split on , · / ; and new lines; known signals take their
     label (`건보료체납` → `건강보험료 체납`), two neighbours that name one (`기초수급 탈락/중지`) are joined."""
-    cleaned = values.text(value.replace("\r", "\n") if isinstance(value, str) else value)
-    if cleaned is None:
+    if value is None:
         return []
-    parts = [p.strip() for p in _SPLIT.split(unicodedata.normalize("NFKC", cleaned).translate(_DOTS)) if p.strip()]
+    raw = value if isinstance(value, str) else values.text(value) or ""
+    raw = unicodedata.normalize("NFKC", raw.translate(_DOTS))
+    parts = [p for p in map(values.text, _SPLIT.split(raw)) if p]
     found, i = [], 0
     while i < len(parts):
         if i + 1 < len(parts) and (joined := signal_label(parts[i] + parts[i + 1])):

@@ -7,8 +7,9 @@ does not expose merged ranges: a merged header shows its text in its first cell 
 * the header row is the one of the first 20 non-empty rows whose cells name the most known fields (any kind);
   at least two, or the file is refused;
 * the row right under it is a *sub-header* row when it holds only text without digits, puts some of it under a
-  blank header cell (the rest of a merged cell), and either names a known field or leaves a header column blank
-  (a cell merged downwards) — a data row nearly always carries a digit (a date, a phone, a house number);
+  blank header cell (the rest of a merged cell), and either names a known field, or has text only under merged
+  header cells and leaves some header column blank (a cell merged downwards) — a data row nearly always carries
+  a digit (a date, a phone, a house number) and fills columns outside any merged cell;
 * a top text is carried to the right over blank cells while the sub-header row has text there and did under
   the text itself: `연락처` over `휴대폰 | 집전화` gives `연락처 휴대폰`, `연락처 집전화`.
 """
@@ -62,9 +63,12 @@ def is_subheader(top: Sequence[Cell], sub: Sequence[Cell]) -> bool:
         return False
     if not any(_at(top, c) is None for c, _ in filled):
         return False
-    known = any(is_known_header(v) for _, v in filled)
+    if any(is_known_header(v) for _, v in filled):
+        return True
+    # No known word: only text under merged (horizontal) header cells, with some header cell merged downwards.
+    in_span = all(_at(top, c) is None or _at(top, c + 1) is None for c, _ in filled)
     merged_down = any(_at(top, c) is not None and _at(sub, c) is None for c in range(len(top)))
-    return known or merged_down
+    return in_span and merged_down
 
 
 def combine(top: Sequence[Cell], sub: Sequence[Cell] | None, width: int) -> tuple[str, ...]:

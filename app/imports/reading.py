@@ -55,6 +55,8 @@ def read_table(file_name: str, data: bytes, *, max_bytes: int, max_rows: int) ->
     for magic, what in NOT_SPREADSHEET.items():
         if data.startswith(magic):
             raise ReadError(f"엑셀이나 CSV 파일이 아닙니다 ({what} 파일입니다). {ASK_XLSX}")
+    if suffix in (".xls", ".xlsx") and (markup := _markup(data)):
+        raise ReadError(f"{markup} 형식의 파일이라 읽을 수 없습니다. {ASK_XLSX}")
     if data.startswith(b"PK"):
         stream = _xlsx_rows(data)
     elif suffix in CSV_SUFFIXES:
@@ -69,6 +71,17 @@ def read_table(file_name: str, data: bytes, *, max_bytes: int, max_rows: int) ->
     if suffix in (".xlsx", ".xlsm", ".xls"):
         raise ReadError(f"엑셀 파일이 아니거나 손상된 파일입니다. {ASK_XLSX}")
     raise ReadError("지원하지 않는 파일 형식입니다. 엑셀(.xlsx) 또는 CSV(.csv) 파일을 올려 주세요.")
+
+
+def _markup(data: bytes) -> str | None:
+    """What a text file named .xls/.xlsx is: systems that "export to Excel" often send an HTML table, and Excel
+    itself can save the 2003 XML spreadsheet."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        return "웹 페이지(HTML)"
+    if head.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+        return "XML 스프레드시트 2003"
+    return None
 
 
 # --- xlsx ------------------------------------------------------------------------------------------------
