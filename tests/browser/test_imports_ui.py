@@ -308,3 +308,90 @@ def test_placement_queue_a_click_on_the_map_places_the_household(browser, live_s
         assert len(households_named(live_server, "나무결")) == 1  # placed once, not twice
     finally:
         closed_page(page)
+
+
+ROUND_FILE = "2026년 6차 복지사각지대 발굴대상자.xlsx"
+ROUND_HEADERS = ["발굴관리번호", "읍면동", "성명", "생년월일", "주소", "연락처", "위기정보", "단수"]
+
+
+def test_discovery_round_progress_results_file_and_the_map_filter(browser, live_server, shots, tmp_path):
+    with live_server.sessions() as s:
+        existing = s.scalars(select(Household).where(Household.status == "active", Household.dong_id == 1)
+                             .order_by(Household.id).limit(1)).one()
+    (fresh_address,) = free_addresses(live_server, CHEONYEON, 1, skip=10)
+    rows = [["B-UI-0001", CHEONYEON, existing.head_name, None, existing.address, "010-1000-2000",
+             "단전, 건강보험료 체납", "Y"],
+            ["B-UI-0002", CHEONYEON, "여름빛", "1959-09-09", fresh_address, "010-3000-4000", "관리비 체납", None],
+            ["B-UI-0003", CHEONYEON, "소재모름", "1970-01-01", "서울특별시 서대문구 없는로 404", None, "통신비 체납",
+             None]]
+    done = api_import(live_server, OFFICIAL, "discovery_list", ROUND_FILE, xlsx(ROUND_HEADERS, rows, title=None))
+    assert done["round"] == ROUND
+    import_id = done["id"]
+
+    page = open_page(browser, live_server, viewport=WIDE, accept_downloads=True)
+    try:
+        imports_sign_in(page, path="/imports#rounds")
+        wait_until(page, "() => window.__happymapImports.tab() === 'rounds' && !window.__happymapImports.rounds.dirty")
+        row = page.locator(f"#rounds-table tbody tr[data-import-id='{import_id}']")
+        assert row.locator("td[data-label='차수']").inner_text() == ROUND
+        assert row.locator("td[data-label='대상']").inner_text().startswith("3")
+        assert row.locator("td[data-label='미연락']").inner_text() == "3"
+        page.screenshot(path=str(shots / "imports-rounds-1440.png"), full_page=True)
+
+        # The results file: a purpose first (Korean refusal without one), then the download.
+        row.locator(".round-export").click()
+        dialog = page.locator("#discovery-export-dialog")
+        dialog.wait_for(state="visible")
+        dialog.locator("button[type=submit]").click()
+        assert "사유" in dialog.locator(".job-message").inner_text()
+        dialog.locator("select[name=purpose-choice]").select_option("발굴관리시스템 결과 입력")
+        with page.expect_download() as download_info:
+            dialog.locator("button[type=submit]").click()
+        saved = tmp_path / "results.xlsx"
+        download_info.value.save_as(saved)
+        sheet = openpyxl.load_workbook(saved, read_only=True).active
+        header = [c for c in next(sheet.iter_rows(values_only=True))]
+        assert header[:len(ROUND_HEADERS)] == ROUND_HEADERS and "연락 결과" in header and "조사 결과" in header
+        map_href = row.locator("a", has_text="지도에서 보기").get_attribute("href")
+        dialog.locator("button", has_text="닫기").click()
+    finally:
+        closed_page(page)
+
+    # The map opened from the round: the filter chosen, only the round's households listed and drawn.
+    in_round = live_server.get("/households", OFFICIAL, round=ROUND)
+    assert in_round["total"] == 2
+    layer_ids = {f["id"] for f in live_server.get("/layers/households", OFFICIAL, round=ROUND)["features"]}
+    page = open_page(browser, live_server, viewport=WIDE)
+    try:
+        sign_in(page, OFFICIAL, path=map_href)
+        assert page.locator("#f-round").input_value() == ROUND and page.locator("#f-round-row").is_visible()
+        wait_until(page, "n => document.querySelector('#list-count').dataset.total === String(n)", in_round["total"])
+        wait_until(page, "() => window.__happymap.pointsDrawn")
+        assert set(page.evaluate("window.__happymap.visibleIds()")) == layer_ids
+        options = page.eval_on_selector_all("#f-round option", "os => os.map(o => o.value)")
+        assert ROUND in options and "" in options
+
+        # The household panel: its 발굴 entry with the list's signals, and the 조사 result recorded there.
+        page.locator(f"#household-list .hh-row[data-id='{existing.id}']").click()
+        entry = page.locator(f"#household-panel .discovery-item[data-import-id='{import_id}']")
+        entry.wait_for(state="visible")
+        assert "단전" in entry.locator(".discovery-signals").inner_text()
+        entry.locator("button[type=submit]").click()  # nothing chosen: a Korean message, nothing sent
+        assert "고르세요" in entry.locator(".form-message").inner_text()
+        entry.locator("select[name=contact]").select_option("reached")
+        entry.locator("select[name=outcome]").select_option("basic_livelihood")
+        entry.locator("textarea[name=note]").fill("기초생활보장 신청 안내")
+        entry.locator("button[type=submit]").click()
+        entry.locator(".saved-note").wait_for(state="visible")
+        assert "연락됨 · 기초생활보장" in entry.locator(".discovery-status").inner_text()
+        page.screenshot(path=str(shots / "map-discovery-panel-1440.png"))
+        progress = next(r for r in live_server.get("/discovery/rounds", OFFICIAL)["items"]
+                        if r["import_id"] == import_id)
+        assert progress["reached"] == 1 and progress["outcomes"]["basic_livelihood"] == 1
+        assert progress["not_contacted"] == 2
+
+        # Back to every household: the filter is a choice like the others.
+        page.select_option("#f-round", "")
+        wait_until(page, "() => !window.location.hash.includes('round=')")
+    finally:
+        closed_page(page)

@@ -55,6 +55,11 @@ function entryView(hh, entry, { canEdit, onStale }) {
       h('div', { class: 'form-actions' }, save));
     f.addEventListener('submit', async (ev) => {
       ev.preventDefault();
+      if (!outcome.value && !contact.value) {
+        message.textContent = '연락 결과나 조사 결과를 고르세요.';
+        message.hidden = false;
+        return;
+      }
       if (outcome.value && !contact.value) {
         message.textContent = '조사 결과를 적으려면 연락 결과도 고르세요.';
         message.hidden = false;
