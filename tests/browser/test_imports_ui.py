@@ -395,3 +395,134 @@ def test_discovery_round_progress_results_file_and_the_map_filter(browser, live_
         wait_until(page, "() => !window.location.hash.includes('round=')")
     finally:
         closed_page(page)
+
+
+REGISTRY_HEADERS = ["변동구분", "성명", "생년월일", "주소", "변동일"]
+
+
+def test_registry_inbox_apply_a_death_and_dismiss_with_a_reason(browser, live_server, shots):
+    with live_server.sessions() as s:
+        first, second = s.scalars(select(Household).where(Household.status == "active", Household.dong_id == 1)
+                                  .order_by(Household.id.desc()).limit(2)).all()
+    rows = [["사망", first.head_name, None, first.address, "2026-11-30"],
+            ["사망", second.head_name, None, second.address, "2026-11-29"],
+            ["사망", "없는사람", "1930-01-01", "서울특별시 서대문구 없는로 1", "2026-11-28"]]
+    page = open_page(browser, live_server, viewport=WIDE)
+    try:
+        imports_sign_in(page)
+        upload_in_page(page, "registry_changes", "2026-11-주민등록변동.xlsx", xlsx(REGISTRY_HEADERS, rows, title=None),
+                       XLSX)
+        assert page.locator("#imp-message").is_hidden(), page.locator("#imp-message").inner_text()
+        wait_rows(page)
+        commit_in_page(page, shots, "imports-commit-registry-1440.png")
+        summary = page.locator("#imp-summary").inner_text()
+        assert re.search(r"확인 대기\s*2", summary) and re.search(r"일치하는 가구 없음\s*1", summary), summary
+        with live_server.sessions() as s:
+            assert s.get(Household, first.id).status == "active"  # nothing applied without a person
+        page.click("#go-inbox")
+        wait_until(page, "() => window.__happymapImports.tab() === 'inbox' && !window.__happymapImports.inbox.dirty")
+        assert page.locator("#inbox-filter input[value=pending]").is_checked()
+        pending = live_server.get("/registry-changes", OFFICIAL, status="pending")["items"]
+        death = next(i for i in pending if i["household"] and i["household"]["id"] == first.id)
+        other = next(i for i in pending if i["household"] and i["household"]["id"] == second.id)
+        card = page.locator(f"#inbox-list .inbox-item[data-id='{death['id']}']")
+        assert death["proposal"]["label"] in card.locator(".inbox-proposal").inner_text()
+        assert f"#{first.id}" in card.locator(".inbox-household").inner_text()
+        page.screenshot(path=str(shots / "imports-inbox-1440.png"), full_page=True)
+
+        card.locator(".inbox-apply").click()
+        wait_until(page, "() => document.querySelector('#inbox-message.ok') !== null")
+        assert page.locator(f"#inbox-list .inbox-item[data-id='{death['id']}']").count() == 0
+        with live_server.sessions() as s:
+            closed = s.get(Household, first.id)
+            assert closed.status == "closed" and closed.closed_reason == "death"
+
+        # 반영 안 함 needs a reason: none → a Korean message, nothing sent; then the reason is kept.
+        card = page.locator(f"#inbox-list .inbox-item[data-id='{other['id']}']")
+        card.locator(".inbox-dismiss").click()
+        card.locator(".dismiss-form button[type=submit]").click()
+        assert "사유" in card.locator(".dismiss-form .form-message").inner_text()
+        assert live_server.get("/registry-changes", OFFICIAL, status="pending")["total"] >= 1
+        page.screenshot(path=str(shots / "imports-inbox-dismiss-1440.png"), full_page=True)
+        card.locator("textarea[name=reason]").fill("동명이인: 주소가 같지만 다른 사람")
+        card.locator(".dismiss-form button[type=submit]").click()
+        wait_until(page, "id => !document.querySelector(`#inbox-list .inbox-item[data-id='${id}']`)", other["id"])
+        dismissed = live_server.get("/registry-changes", OFFICIAL, status="dismissed")["items"]
+        assert next(i for i in dismissed if i["id"] == other["id"])["reason"] == "동명이인: 주소가 같지만 다른 사람"
+        with live_server.sessions() as s:
+            assert s.get(Household, second.id).status == "active"
+
+        # The dismissed one, with its reason, under its own filter; the unmatched row under 일치하는 가구 없음.
+        page.check("#inbox-filter input[value=dismissed]")
+        wait_until(page, "() => !window.__happymapImports.inbox.dirty && "
+                         "window.__happymapImports.inbox.status === 'dismissed'")
+        page.locator(f"#inbox-list .inbox-item[data-id='{other['id']}'] .inbox-reason").wait_for(state="visible")
+        page.check("#inbox-filter input[value=unmatched]")
+        unmatched = page.locator("#inbox-list .inbox-item[data-status='unmatched']").first
+        unmatched.wait_for(state="visible")
+        assert "일치하는 가구가 없습니다" in unmatched.inner_text()
+    finally:
+        closed_page(page)
+
+
+def no_sideways_scroll(page) -> None:
+    width = page.evaluate("() => document.scrollingElement.scrollWidth")
+    assert width <= 362, f"the page scrolls sideways at 360 px: {width}px"
+
+
+def test_every_tab_at_360_px(browser, live_server, shots):
+    # Its own queued row and round, so each tab has something to lay out.
+    api_import(live_server, OFFICIAL, "households", "폰대기.csv",
+               cp949_csv(["성명", "주소", "상세주소"], [["폰대기", "서울특별시 서대문구 상상로 3", "지하 1층 102호"]]))
+    api_import(live_server, OFFICIAL, "discovery_list", "2026년 5차 발굴대상자.xlsx",
+               xlsx(["성명", "주소", "위기정보"], [["오차수", NOWHERE, "단전"]], title=None))
+    page = open_page(browser, live_server, viewport=PHONE)
+    try:
+        imports_sign_in(page)
+        page.screenshot(path=str(shots / "imports-upload-360.png"), full_page=True)
+        no_sideways_scroll(page)
+        # A preview on a phone, then 취소: the preview is discarded and nothing is kept.
+        content = cp949_csv(["성명", "주소", "연락처"], [["가나다", NOWHERE, "010-1111-2222"], [None, NOWHERE, None]])
+        upload_in_page(page, "households", "폰에서.csv", content, "text/csv")
+        wait_rows(page)
+        page.screenshot(path=str(shots / "imports-preview-360.png"), full_page=True)
+        no_sideways_scroll(page)
+        import_id = page.evaluate("window.__happymapImports.upload.current.id")
+        page.click("#imp-discard")
+        wait_until(page, "() => document.querySelector('#imp-message.ok') !== null")
+        assert live_server.get(f"/imports/{import_id}", OFFICIAL)["status"] == "discarded"
+
+        page.click("#tab-queue")
+        wait_until(page, "() => !window.__happymapImports.queue.dirty")
+        page.locator("#queue-list .queue-item", has_text="상상로 3").locator(".queue-pick").click()
+        wait_until(page, "() => window.__happymapImports.queue.outlinesLoaded")
+        page.screenshot(path=str(shots / "imports-queue-360.png"))  # what the phone shows: the map, under the bar
+        no_sideways_scroll(page)
+
+        page.click("#tab-inbox")
+        wait_until(page, "() => !window.__happymapImports.inbox.dirty")
+        page.check("#inbox-filter input[value=dismissed]")
+        wait_until(page, "() => window.__happymapImports.inbox.status === 'dismissed' && "
+                         "!window.__happymapImports.inbox.dirty")
+        page.screenshot(path=str(shots / "imports-inbox-360.png"), full_page=True)
+        no_sideways_scroll(page)
+
+        page.click("#tab-rounds")
+        wait_until(page, "() => !window.__happymapImports.rounds.dirty")
+        page.screenshot(path=str(shots / "imports-rounds-360.png"), full_page=True)
+        no_sideways_scroll(page)
+    finally:
+        closed_page(page)
+
+    page = open_page(browser, live_server, viewport=PHONE)
+    try:
+        sign_in(page, OFFICIAL)
+        assert page.locator("#imports-link").is_visible()
+        page.screenshot(path=str(shots / "map-topbar-360.png"))
+        page.click("#list-toggle")
+        page.locator("#f-round-row").wait_for(state="visible")
+        page.screenshot(path=str(shots / "map-round-filter-360.png"))
+        box = page.locator("#imports-link").bounding_box()
+        assert box["x"] + box["width"] <= 360
+    finally:
+        closed_page(page)
