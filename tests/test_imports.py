@@ -315,3 +315,19 @@ def test_two_commits_of_one_preview_at_once_give_one_200_and_one_409(fresh):
     assert sorted(answers) == [200, 409]
     with fresh.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM households WHERE head_name = '동시에'")).scalar_one() == 1
+
+
+def test_the_same_name_in_the_same_building_matches_and_a_similar_one_is_only_suggested(client, as_user, session,
+                                                                                        chunyeon):
+    existing = session.execute(select(Household).where(Household.dong_id == chunyeon.id, Household.status == "active")
+                               .order_by(Household.id.desc()).limit(1)).scalar_one()
+    typo = existing.head_name[0] + "x" + existing.head_name[2:] if len(existing.head_name) > 2 else "갑을"
+    rows = [[1, "천연동", existing.head_name, None, existing.address, "지하1층", None, None, 1,
+             None],
+            [2, "천연동", typo, None, existing.address, None, None, None, 1, None]]
+    body = upload(client, as_user("district"), xlsx(rows)).json()
+    listed = {i["row"]: i for i in client.get(f"/api/v1/imports/{body['id']}/rows",
+                                              headers=as_user("district")).json()["items"]}
+    assert listed[3]["outcome"] == "matched" and listed[3]["household_id"] == existing.id
+    assert listed[4]["outcome"] == "new" and listed[4]["household_id"] is None
+    assert listed[4]["suggestion"]["household_id"] == existing.id and "확인" in listed[4]["note"]

@@ -131,6 +131,15 @@ def _full_address(values: dict) -> str | None:
     return f"{address} {detail}" if detail and detail not in address else address
 
 
+def _building(text_: str | None) -> tuple | None:
+    """The building an address names (상세주소 aside): the same name in the same building is the same household
+    even when one list writes '101호' and the other does not."""
+    parsed = parse_address(text_)
+    if parsed is None:
+        return None
+    return parsed.kind, name_key(parsed.name), parsed.underground, parsed.main, parsed.sub
+
+
 class Planner:
     """Plans one file's rows for one caller."""
 
@@ -256,7 +265,7 @@ class Planner:
         if not ids:
             return {}
         rows = self.session.execute(text(
-            "SELECT id, dong_id, head_name, head_birth_date, address_key, status FROM households "
+            "SELECT id, dong_id, head_name, head_birth_date, address, address_key, status FROM households "
             "WHERE id = ANY(:ids)").bindparams(bindparam("ids", type_=ARRAY(Integer))), {"ids": sorted(ids)})
         return {r.id: r._asdict() for r in rows}
 
@@ -287,6 +296,7 @@ class Planner:
         v = row.values
         birth = v.get("birth_date")
         address = normalise_address(_full_address(v))
+        building = _building(v.get("address"))
         name = v.get("head_name") or ""
         by_key = sorted(h for h, ways in per_row.items() if ways & {"key", "rrn"})
         if by_key:
@@ -296,7 +306,8 @@ class Planner:
             h = known[household_id]
             their_birth = h["head_birth_date"].isoformat() if h["head_birth_date"] else None
             births_agree = birth is None or their_birth is None or birth == their_birth
-            if "name" in ways and h["address_key"] == address and births_agree:
+            same_place = h["address_key"] == address or (building is not None and building == _building(h["address"]))
+            if "name" in ways and same_place and births_agree:
                 sure.append(household_id)
             elif "name" in ways and birth is not None and birth == their_birth:
                 suggested.append(household_id)  # same person elsewhere: moved?
