@@ -331,3 +331,18 @@ def test_the_same_name_in_the_same_building_matches_and_a_similar_one_is_only_su
     assert listed[3]["outcome"] == "matched" and listed[3]["household_id"] == existing.id
     assert listed[4]["outcome"] == "new" and listed[4]["household_id"] is None
     assert listed[4]["suggestion"]["household_id"] == existing.id and "확인" in listed[4]["note"]
+
+
+def test_columns_no_one_can_recognise_are_named_back_so_a_person_maps_them(client, as_user, session):
+    (addr, *_), = known_addresses(session, "천연동", 1)
+    content = xlsx([["가나다", addr]], headers=["보호대상 성함", "사는 곳"], title=None)
+    district = as_user("district")
+    r = upload(client, district, content)
+    assert r.status_code == 422 and r.json()["code"] == "mapping_required", r.text
+    body = r.json()
+    assert body["headers"] == ["보호대상 성함", "사는 곳"]
+    assert {"name": "head_name", "label": "성명", "required": True} in body["fields"]
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in body["detail"])
+    again = upload(client, district, content, mapping={"head_name": "보호대상 성함", "address": "사는 곳"})
+    assert again.status_code == 201, again.text
+    assert again.json()["counts"]["new"] == 1

@@ -48,23 +48,44 @@ def _round_of(file_name: str, given: str | None) -> str:
     return f"{found.group(1)}-{int(found.group(2))}차"
 
 
-def _read(batch: ImportBatch) -> reading.Table:
+def _read(batch: ImportBatch, mapping: dict | None = None) -> reading.Table:
+    """The file as a table; with no header recognised, the first row's texts go back for a person to map."""
     settings = get_settings()
+    named = {h for h in (mapping or {}).values() if h}
     try:
         return reading.read_table(batch.file_name, batch.content or b"", max_bytes=settings.import_max_bytes,
-                                  max_rows=settings.import_max_rows)
+                                  max_rows=settings.import_max_rows, named=named)
     except reading.ReadError as exc:
+        if exc.first_row:
+            raise MappingNeeded(exc.message + " 아래에서 열마다 무엇인지 골라 주세요.", batch.kind, exc.first_row,
+                                {f.name: None for f in fields.FIELDS[batch.kind]}) from None
         raise InvalidInput(exc.message) from None
+
+
+class MappingNeeded(InvalidInput):
+    """The file's columns could not be told apart: the answer names them, so the screen offers the mapping form
+    and the file goes up again with the person's choice."""
+
+    code = "mapping_required"
+
+    def __init__(self, message: str, kind: str, headers: tuple[str, ...], mapping: dict):
+        super().__init__(message)
+        self.kind, self.headers, self.mapping = kind, list(headers), mapping
+
+    def body(self) -> dict:
+        return super().body() | {
+            "headers": self.headers, "mapping": self.mapping,
+            "fields": [{"name": f.name, "label": f.label, "required": f.required} for f in fields.FIELDS[self.kind]]}
 
 
 def _check_mapping(kind: str, mapping: dict, headers: tuple[str, ...]) -> None:
     try:
         fields.check_mapping(kind, mapping, headers)
     except reading.ReadError as exc:
-        raise InvalidInput(exc.message) from None
+        raise MappingNeeded(exc.message, kind, headers, mapping) from None
     if mapping.get("rrn") and not rrn.keys_configured():
-        raise InvalidInput("주민등록번호 열이 있지만 암호화 키가 설정되지 않아 받을 수 없습니다. 그 열의 연결을 "
-                           "'사용 안 함'으로 바꾸거나 관리자에게 키 설정을 요청하세요.")
+        raise MappingNeeded("주민등록번호 열이 있지만 암호화 키가 설정되지 않아 받을 수 없습니다. 그 열의 연결을 "
+                           "'사용 안 함'으로 바꾸거나 관리자에게 키 설정을 요청하세요.", kind, headers, mapping)
 
 
 # The plan goes in with one statement: the ORM's per-object inserts took most of a 10,000-row preview.
@@ -129,7 +150,7 @@ def preview(session: Session, principal: Principal, kind: str, file_name: str, c
                         file_sha256=hashlib.sha256(content).hexdigest(), created_by=principal.user_id,
                         dong_id=next(iter(principal.dong_ids)) if not principal.sees_whole_district
                         and len(principal.dong_ids) == 1 else None)
-    table = _read(batch)
+    table = _read(batch, mapping)
     if not table.rows:
         raise InvalidInput("머리글(열 이름)만 있고 가져올 행이 없습니다. 내용이 있는 파일인지 확인하세요.")
     batch.headers = list(table.headers)
@@ -183,7 +204,7 @@ def remap(session: Session, principal: Principal, import_id: int, mapping: dict,
     require_staff(principal)
     batch = _batch(session, principal, import_id, lock=True)
     _check_version(batch, version)
-    table = _read(batch)
+    table = _read(batch, mapping)
     batch.mapping = {f.name: mapping.get(f.name) for f in fields.FIELDS[batch.kind]}
     _check_mapping(batch.kind, batch.mapping, table.headers)
     _plan(session, principal, batch, table)
