@@ -346,3 +346,22 @@ def test_columns_no_one_can_recognise_are_named_back_so_a_person_maps_them(clien
     again = upload(client, district, content, mapping={"head_name": "보호대상 성함", "address": "사는 곳"})
     assert again.status_code == 201, again.text
     assert again.json()["counts"]["new"] == 1
+
+
+def test_the_edge_refuses_bombs_oversized_files_and_reads_a_cp949_csv_sent_as_utf8(client, as_user, session):
+    from tests.test_import_reading import MAX_UNCOMPRESSED, MB, _bomb
+    district = as_user("district")
+    before = session.execute(select(func.count()).select_from(ImportBatch)).scalar_one()
+    bomb = upload(client, district, _bomb(MAX_UNCOMPRESSED // MB + 20), name="명단.xlsx")
+    assert bomb.status_code == 422 and "압축" in bomb.json()["detail"], bomb.text
+    huge = client.post("/api/v1/imports", files={"file": ("큰파일.csv", b"0" * (20 * 1024 * 1024 + 1))},
+                       data={"kind": "households"}, headers=district)
+    assert huge.status_code == 413 and "20MB" in huge.json()["detail"]
+    assert session.execute(select(func.count()).select_from(ImportBatch)).scalar_one() == before
+    (addr, *_), = known_addresses(session, "천연동", 1)
+    cp949 = f"성명,주소,연락처\n윤한글,{addr},010.2345.6789\n".encode("cp949")
+    r = client.post("/api/v1/imports", files={"file": ("명단.csv", cp949, "text/csv; charset=utf-8")},
+                    data={"kind": "households"}, headers=district)
+    assert r.status_code == 201, r.text
+    row = client.get(f"/api/v1/imports/{r.json()['id']}/rows", headers=district).json()["items"][0]
+    assert row["head_name"] == "윤*글" and row["outcome"] == "new"
