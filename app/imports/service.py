@@ -74,7 +74,7 @@ def _store_plan(session: Session, batch: ImportBatch, planned: list[PlannedRow])
         household_id=p.household_id, suggestion_id=p.suggestion_id, dong_id=p.dong_id,
         geom=places.point_wkt(p.lon, p.lat) if p.lon is not None else None, placement=p.placement,
         signals=p.signals, change=p.change, changed_on=p.changed_on,
-        from_dong_id=p.dong_id if p.change else None) for p in planned)
+        from_dong_id=p.dong_id if p.change else None, to_dong_id=p.to_dong_id) for p in planned)
     counts = dict.fromkeys(ROW_OUTCOMES, 0)
     for p in planned:
         counts[p.outcome] += 1
