@@ -189,9 +189,8 @@ def apply(session: Session, principal: Principal, change_id: int, version: int, 
     if row.state != "pending" or row.household_id is None:
         raise Conflict(UNMATCHED)
     household = _household(session, principal, row)
-    found = session.execute(select(ToDong.name).where(ToDong.id == row.to_dong_id)).scalar() \
-        if row.to_dong_id else None
-    action = proposal(row, household, found, district_keys(session))["action"]
+    to_dong_name = session.get(Dong, row.to_dong_id).name if row.to_dong_id else None
+    action = proposal(row, household, to_dong_name, district_keys(session))["action"]
     now = get_settings().now()
     if action in CLOSES or action == "move":
         if household.status != "active":
