@@ -92,21 +92,21 @@ def _check_mapping(kind: str, mapping: dict, headers: tuple[str, ...]) -> None:
 INSERT_PLAN = text("""
 INSERT INTO import_rows (import_id, row_no, outcome, state, values, cells, errors, note, rrn_ciphertext,
                          rrn_lookup_hash, household_id, suggestion_id, dong_id, geom, placement, signals, change,
-                         changed_on, from_dong_id, version)
+                         changed_on, from_dong_id, to_dong_id, version)
 SELECT :import_id, q.row_no, q.outcome, 'preview', q.vals::jsonb, q.cells::jsonb, q.errs::jsonb, q.note, q.rrn,
        q.rrn_hash, q.household_id, q.suggestion_id, q.dong_id,
        CASE WHEN q.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326) END, q.placement,
        ARRAY(SELECT jsonb_array_elements_text(q.signals::jsonb)), q.change, q.changed_on,
-       CASE WHEN q.change IS NOT NULL THEN q.dong_id END, 1
+       CASE WHEN q.change IS NOT NULL THEN q.dong_id END, q.to_dong_id, 1
 FROM unnest(:row_nos, :outcomes, :vals, :cells, :errs, :notes, :rrns, :rrn_hashes, :household_ids, :suggestion_ids,
-            :dong_ids, :lons, :lats, :placements, :signals, :changes, :changed_ons)
+            :dong_ids, :lons, :lats, :placements, :signals, :changes, :changed_ons, :to_dong_ids)
      AS q(row_no, outcome, vals, cells, errs, note, rrn, rrn_hash, household_id, suggestion_id, dong_id, lon, lat,
-          placement, signals, change, changed_on)
+          placement, signals, change, changed_on, to_dong_id)
 """).bindparams(*(bindparam(name, type_=ARRAY(kind)) for name, kind in (
     ("row_nos", Integer), ("outcomes", String), ("vals", String), ("cells", String), ("errs", String),
     ("notes", String), ("rrns", LargeBinary), ("rrn_hashes", String), ("household_ids", Integer),
     ("suggestion_ids", Integer), ("dong_ids", Integer), ("lons", Float), ("lats", Float), ("placements", String),
-    ("signals", String), ("changes", String), ("changed_ons", Date))))
+    ("signals", String), ("changes", String), ("changed_ons", Date), ("to_dong_ids", Integer))))
 
 
 def _json(value) -> str:
@@ -125,7 +125,7 @@ def _store_plan(session: Session, batch: ImportBatch, planned: list[PlannedRow])
             "dong_ids": [p.dong_id for p in planned], "lons": [p.lon for p in planned],
             "lats": [p.lat for p in planned], "placements": [p.placement for p in planned],
             "signals": [_json(p.signals) for p in planned], "changes": [p.change for p in planned],
-            "changed_ons": [p.changed_on for p in planned]})
+            "changed_ons": [p.changed_on for p in planned], "to_dong_ids": [p.to_dong_id for p in planned]})
     counts = dict.fromkeys(ROW_OUTCOMES, 0)
     for p in planned:
         counts[p.outcome] += 1
