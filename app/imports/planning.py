@@ -252,7 +252,9 @@ class Planner:
                 continue
             if row.dong_id is None and len(own) == 1:
                 row.dong_id = next(iter(own))
-            if row.dong_id not in own:
+            if row.dong_id is None:
+                row.out_of_scope("주소로 동을 찾지 못했습니다. 동명 열에 담당 동을 적어 다시 올려 주세요.")
+            elif row.dong_id not in own:
                 row.out_of_scope("담당 동이 아닌 주소입니다 (다른 동의 행은 저장하지 않습니다).")
 
     # -- who -----------------------------------------------------------------------------------------
