@@ -31,6 +31,7 @@ from app.middleware import (
 )
 from app.openapi import install_openapi
 from app.printing.router import router as printing_router
+from app.registry.router import router as registry_router
 from app.reports.router import router as reports_router
 from app.rounds.router import router as rounds_router
 from app.stats.router import router as stats_router
@@ -42,7 +43,7 @@ from app.visits.router import router as visits_router
 
 API_ROUTERS = (auth_router, tracts_router, households_router, visits_router, facilities_router, reports_router,
                stats_router, exports_router, printing_router, ui_config_router, tiles_router, admin_router,
-               rounds_router, imports_router, discovery_router)
+               rounds_router, imports_router, discovery_router, registry_router)
 PUBLIC_INTEGRATIONS = (kakao_router, open311_router)  # authenticated by their own keys, not by a user
 PUBLIC_ROUTERS = (vocabulary_router,)  # no personal data
 

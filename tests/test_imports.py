@@ -315,3 +315,53 @@ def test_two_commits_of_one_preview_at_once_give_one_200_and_one_409(fresh):
     assert sorted(answers) == [200, 409]
     with fresh.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM households WHERE head_name = '동시에'")).scalar_one() == 1
+
+
+def test_the_same_name_in_the_same_building_matches_and_a_similar_one_is_only_suggested(client, as_user, session,
+                                                                                        chunyeon):
+    existing = session.execute(select(Household).where(Household.dong_id == chunyeon.id, Household.status == "active")
+                               .order_by(Household.id.desc()).limit(1)).scalar_one()
+    typo = existing.head_name[0] + "x" + existing.head_name[2:] if len(existing.head_name) > 2 else "갑을"
+    rows = [[1, "천연동", existing.head_name, None, existing.address, "지하1층", None, None, 1,
+             None],
+            [2, "천연동", typo, None, existing.address, None, None, None, 1, None]]
+    body = upload(client, as_user("district"), xlsx(rows)).json()
+    listed = {i["row"]: i for i in client.get(f"/api/v1/imports/{body['id']}/rows",
+                                              headers=as_user("district")).json()["items"]}
+    assert listed[3]["outcome"] == "matched" and listed[3]["household_id"] == existing.id
+    assert listed[4]["outcome"] == "new" and listed[4]["household_id"] is None
+    assert listed[4]["suggestion"]["household_id"] == existing.id and "확인" in listed[4]["note"]
+
+
+def test_columns_no_one_can_recognise_are_named_back_so_a_person_maps_them(client, as_user, session):
+    (addr, *_), = known_addresses(session, "천연동", 1)
+    content = xlsx([["가나다", addr]], headers=["보호대상 성함", "사는 곳"], title=None)
+    district = as_user("district")
+    r = upload(client, district, content)
+    assert r.status_code == 422 and r.json()["code"] == "mapping_required", r.text
+    body = r.json()
+    assert body["headers"] == ["보호대상 성함", "사는 곳"]
+    assert {"name": "head_name", "label": "성명", "required": True} in body["fields"]
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in body["detail"])
+    again = upload(client, district, content, mapping={"head_name": "보호대상 성함", "address": "사는 곳"})
+    assert again.status_code == 201, again.text
+    assert again.json()["counts"]["new"] == 1
+
+
+def test_the_edge_refuses_bombs_oversized_files_and_reads_a_cp949_csv_sent_as_utf8(client, as_user, session):
+    from tests.test_import_reading import MAX_UNCOMPRESSED, MB, _bomb
+    district = as_user("district")
+    before = session.execute(select(func.count()).select_from(ImportBatch)).scalar_one()
+    bomb = upload(client, district, _bomb(MAX_UNCOMPRESSED // MB + 20), name="명단.xlsx")
+    assert bomb.status_code == 422 and "압축" in bomb.json()["detail"], bomb.text
+    huge = client.post("/api/v1/imports", files={"file": ("큰파일.csv", b"0" * (20 * 1024 * 1024 + 1))},
+                       data={"kind": "households"}, headers=district)
+    assert huge.status_code == 413 and "20MB" in huge.json()["detail"]
+    assert session.execute(select(func.count()).select_from(ImportBatch)).scalar_one() == before
+    (addr, *_), = known_addresses(session, "천연동", 1)
+    cp949 = f"성명,주소,연락처\n윤한글,{addr},010.2345.6789\n".encode("cp949")
+    r = client.post("/api/v1/imports", files={"file": ("명단.csv", cp949, "text/csv; charset=utf-8")},
+                    data={"kind": "households"}, headers=district)
+    assert r.status_code == 201, r.text
+    row = client.get(f"/api/v1/imports/{r.json()['id']}/rows", headers=district).json()["items"][0]
+    assert row["head_name"] == "윤*글" and row["outcome"] == "new"

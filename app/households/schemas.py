@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from app.households.rrn import mask_in_text
 from app.households.rrn import normalize as _normalize_rrn
@@ -116,6 +116,22 @@ class DiscoveryRecord(StrictInput):
     version: int = Field(ge=1)
 
 
+class HouseholdMove(BaseModel):
+    """An applied 주민등록 change of the household (a move keeps the dong it left and the dong it joined)."""
+
+    id: int
+    change: str | None
+    change_label: str | None
+    changed_on: date | None
+    from_dong_id: int | None
+    from_dong_name: str | None
+    to_dong_id: int | None
+    to_dong_name: str | None
+    address: str | None
+    previous_address: str | None
+    resolved_at: datetime | None
+
+
 class HouseholdRead(StrictInput):
     id: int
     head_name: str
@@ -144,6 +160,7 @@ class HouseholdRead(StrictInput):
     masked: bool = True
     has_rrn: bool = False
     discovery: list[DiscoveryEntry] = Field(default_factory=list, description="발굴 명단 차수별 항목 (상세 조회)")
+    moves: list[HouseholdMove] | None = Field(None, description="반영한 주민등록 변동 (상세 조회에서만)")
 
 
 class HouseholdList(StrictInput):

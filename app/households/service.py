@@ -8,7 +8,7 @@ from geoalchemy2 import functions as gf
 from sqlalchemy import ARRAY, ColumnElement, Float, Select, String, bindparam, case, cast, func, or_, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import array as pg_array
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.access import service as access
 from app.config import get_settings
@@ -27,7 +27,7 @@ from app.risk.levels import COLORS, RISK_LEVELS
 from app.tracts import service as places
 from app.tracts.models import Dong, Tract
 from app.validation import lonlat_of
-from app.vocab import HOUSEHOLD_SORTS
+from app.vocab import HOUSEHOLD_SORTS, REGISTRY_CHANGES
 
 SORTS = tuple(HOUSEHOLD_SORTS)
 SEARCH_WORDS_QUALIFIED = SEARCH_WORDS.replace("(head_name", "(households.head_name").replace(
@@ -250,10 +250,27 @@ def get(session: Session, principal: Principal, household_id: int, resource: str
         raise Forbidden("실명·전화번호 열람 권한이 없습니다.")
     row = get_row(session, principal, household_id)
     access.record(session, principal, "unmask" if reveal else "read", resource, [household_id], purpose)
-    read = to_read(row, principal, reveal=reveal)
+    found = to_read(row, principal, reveal=reveal)
     if principal.is_staff:
-        read["discovery"] = discovery_entries(session, household_id)
-    return read
+        found["discovery"] = discovery_entries(session, household_id)
+        found["moves"] = moves(session, household_id)
+    return found
+
+
+def moves(session: Session, household_id: int) -> list[dict]:
+    """The household's applied 주민등록 changes, newest first: a move names both dongs."""
+    left, joined = aliased(Dong), aliased(Dong)
+    rows = session.execute(
+        select(ImportRow, left.name, joined.name).join(ImportBatch, ImportBatch.id == ImportRow.import_id)
+        .outerjoin(left, left.id == ImportRow.from_dong_id).outerjoin(joined, joined.id == ImportRow.to_dong_id)
+        .where(ImportRow.household_id == household_id, ImportBatch.kind == "registry_changes",
+               ImportRow.state == "applied")
+        .order_by(ImportRow.resolved_at.desc(), ImportRow.id.desc())).all()
+    return [{"id": r.id, "change": r.change, "change_label": REGISTRY_CHANGES.get(r.change or "", r.change),
+             "changed_on": r.changed_on, "from_dong_id": r.from_dong_id, "from_dong_name": from_name,
+             "to_dong_id": r.to_dong_id, "to_dong_name": to_name, "address": (r.values or {}).get("address"),
+             "previous_address": (r.values or {}).get("previous_address"), "resolved_at": r.resolved_at}
+            for r, from_name, to_name in rows]
 
 
 def _place(session: Session, principal: Principal, lon: float, lat: float) -> places.Placement:

@@ -13,7 +13,7 @@ does not expose merged ranges: a merged header shows its text in its first cell 
 * a top text is carried to the right over blank cells while the sub-header row has text there and did under
   the text itself: `연락처` over `휴대폰 | 집전화` gives `연락처 휴대폰`, `연락처 집전화`.
 """
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from app.imports.fields import is_known_header
 from app.imports.table import Cell, ReadError
@@ -35,20 +35,22 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def score(cells: Sequence[Cell]) -> int:
-    """How many cells of a row read as known header words."""
-    return sum(1 for c in cells if isinstance(c, str) and is_known_header(c))
+def score(cells: Sequence[Cell], named: Collection[str] = ()) -> int:
+    """How many cells of a row read as known header words (or as the headers a person's mapping names)."""
+    return sum(1 for c in cells if isinstance(c, str) and (c in named or is_known_header(c)))
 
 
-def pick_header(rows: Sequence[Sequence[Cell]]) -> int:
-    """The index of the header among the first non-empty rows (the best score, the first of equals)."""
+def pick_header(rows: Sequence[Sequence[Cell]], named: Collection[str] = ()) -> int:
+    """The index of the header among the first non-empty rows (the best score, the first of equals). With no
+    header found, the refusal carries the first row's texts so a person can say which column is which."""
     best, best_score = None, MIN_MATCHES - 1
     for i, cells in enumerate(rows[:SCAN_ROWS]):
-        s = score(cells)
+        s = score(cells, named)
         if s > best_score:
             best, best_score = i, s
     if best is None:
-        raise ReadError(NOT_FOUND)
+        first = tuple(str(c) for c in rows[0] if c is not None) if rows else None
+        raise ReadError(NOT_FOUND, first_row=first)
     return best
 
 

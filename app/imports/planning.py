@@ -82,6 +82,7 @@ class PlannedRow:
     signals: list[str] = field(default_factory=list)
     change: str | None = None
     changed_on: date | None = None
+    to_dong_id: int | None = None  # a registry change: the dong of its new address
 
     def fail(self, column: str, message: str) -> None:
         self.outcome = "error"
@@ -92,7 +93,7 @@ class PlannedRow:
         self.outcome, self.note = "out_of_scope", why
         self.values, self.cells, self.errors, self.signals = {}, {}, [], []
         self.rrn_ciphertext = self.rrn_lookup_hash = None
-        self.household_id = self.suggestion_id = None
+        self.household_id = self.suggestion_id = self.to_dong_id = None
         self.lon = self.lat = self.placement = None
 
 
@@ -129,6 +130,15 @@ def _full_address(values: dict) -> str | None:
     if not address:
         return None
     return f"{address} {detail}" if detail and detail not in address else address
+
+
+def _building(text_: str | None) -> tuple | None:
+    """The building an address names (상세주소 aside): the same name in the same building is the same household
+    even when one list writes '101호' and the other does not."""
+    parsed = parse_address(text_)
+    if parsed is None:
+        return None
+    return parsed.kind, name_key(parsed.name), parsed.underground, parsed.main, parsed.sub
 
 
 class Planner:
@@ -193,14 +203,14 @@ class Planner:
         for row, text_, found in zip(rows, texts, matches, strict=True):
             parsed = parse_address(text_)
             if parsed is not None and parsed.sigungu and parsed.sigungu not in self.district_keys:
-                row.out_of_scope("관할 구역 밖의 주소입니다.")
+                self._outside(row)
                 continue
             if found is None:
                 row.note = "주소록에서 주소를 찾지 못했습니다. 지도에서 위치를 지정하세요." if text_ else \
                     "주소가 없습니다. 지도에서 위치를 지정하세요."
                 continue
             if found.legal_dong_code[:5] not in self.district_codes:
-                row.out_of_scope("관할 구역 밖의 주소입니다.")
+                self._outside(row)
                 continue
             if found.detail and not row.values.get("address_detail"):
                 row.values["address_detail"] = found.detail
@@ -224,6 +234,14 @@ class Planner:
                 if named:
                     row.dong_id = named[0]
 
+    def _outside(self, row: PlannedRow) -> None:
+        """An address of another 시군구: a person's row there is not ours; a registry change's new address there
+        is a move out of the district (the person is still ours to match)."""
+        if self.kind in PERSON_KINDS:
+            row.out_of_scope("관할 구역 밖의 주소입니다.")
+        else:
+            row.note = "새 주소가 관할 구역 밖입니다."
+
     def _scope(self, rows: list[PlannedRow]) -> None:
         """A 동 담당 imports only their dong's rows; a row with no dong yet is theirs when they have one dong."""
         if self.principal.sees_whole_district:
@@ -234,7 +252,9 @@ class Planner:
                 continue
             if row.dong_id is None and len(own) == 1:
                 row.dong_id = next(iter(own))
-            if row.dong_id not in own:
+            if row.dong_id is None:
+                row.out_of_scope("주소로 동을 찾지 못했습니다. 동명 열에 담당 동을 적어 다시 올려 주세요.")
+            elif row.dong_id not in own:
                 row.out_of_scope("담당 동이 아닌 주소입니다 (다른 동의 행은 저장하지 않습니다).")
 
     # -- who -----------------------------------------------------------------------------------------
@@ -256,7 +276,7 @@ class Planner:
         if not ids:
             return {}
         rows = self.session.execute(text(
-            "SELECT id, dong_id, head_name, head_birth_date, address_key, status FROM households "
+            "SELECT id, dong_id, head_name, head_birth_date, address, address_key, status FROM households "
             "WHERE id = ANY(:ids)").bindparams(bindparam("ids", type_=ARRAY(Integer))), {"ids": sorted(ids)})
         return {r.id: r._asdict() for r in rows}
 
@@ -287,6 +307,7 @@ class Planner:
         v = row.values
         birth = v.get("birth_date")
         address = normalise_address(_full_address(v))
+        building = _building(v.get("address"))
         name = v.get("head_name") or ""
         by_key = sorted(h for h, ways in per_row.items() if ways & {"key", "rrn"})
         if by_key:
@@ -296,7 +317,8 @@ class Planner:
             h = known[household_id]
             their_birth = h["head_birth_date"].isoformat() if h["head_birth_date"] else None
             births_agree = birth is None or their_birth is None or birth == their_birth
-            if "name" in ways and h["address_key"] == address and births_agree:
+            same_place = h["address_key"] == address or (building is not None and building == _building(h["address"]))
+            if "name" in ways and same_place and births_agree:
                 sure.append(household_id)
             elif "name" in ways and birth is not None and birth == their_birth:
                 suggested.append(household_id)  # same person elsewhere: moved?
@@ -305,32 +327,58 @@ class Planner:
         return sure, suggested
 
     def _match_registry(self, rows: list[PlannedRow]) -> None:
-        """A registry change is about a person: the same name and birth date (and address, when several)."""
+        """A registry change is about a person: the same name and birth date, narrowed by where they lived when
+        several share both. A household whose birth date is not known (or a row without one) is matched only
+        when the address agrees too: a name alone never closes or moves anyone's household."""
         params = {"ords": list(range(len(rows))), "names": [r.values.get("head_name") for r in rows],
                   "addrs": [None] * len(rows), "skeys": [r.values.get("source_key") for r in rows],
                   "hashes": [None] * len(rows)}
-        found: dict[int, set[int]] = defaultdict(set)
+        found: dict[int, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))
         if rows:
-            for ord_, _via, household_id in self.session.execute(CANDIDATES_SQL, params):
-                found[ord_].add(household_id)
-        known = self._households({h for ids in found.values() for h in ids})
+            for ord_, via, household_id in self.session.execute(CANDIDATES_SQL, params):
+                found[ord_][household_id].add(via)
+        known = self._households({h for per_row in found.values() for h in per_row})
         for i, row in enumerate(rows):
             v = row.values
-            ids = [h for h in sorted(found.get(i, ())) if known[h]["status"] == "active"]
-            same = [h for h in ids if v.get("birth_date") is None or known[h]["head_birth_date"] is None
-                    or known[h]["head_birth_date"].isoformat() == v["birth_date"]]
-            if len(same) > 1:
-                previous = normalise_address(v.get("previous_address"))
-                same = [h for h in same if previous and known[h]["address_key"] == previous] or same
-            if len(same) == 1:
+            # Where the person lived in our records: the address before the move, else the one on the row.
+            lived = v.get("previous_address") or (v.get("address") if row.change != "moved_in" else None)
+            per_row = {h: ways for h, ways in found.get(i, {}).items() if known[h]["status"] == "active"}
+            by_key = sorted(h for h, ways in per_row.items() if "key" in ways)
+            born = [h for h in sorted(per_row) if "name" in per_row[h] and v.get("birth_date")
+                    and known[h]["head_birth_date"] and known[h]["head_birth_date"].isoformat() == v["birth_date"]]
+            unknown = [h for h in sorted(per_row) if "name" in per_row[h]
+                       and (not v.get("birth_date") or known[h]["head_birth_date"] is None)]
+            at = [h for h in (born or unknown) if lived and same_place(lived, known[h]["address"])]
+            if len(by_key) == 1:
+                same, how = by_key, "관리번호"
+            elif len(born) == 1:
+                same, how = born, "이름·생년월일"
+            elif len(at) == 1:
+                same, how = at, "이름·생년월일·주소" if born else "이름·주소 (생년월일 확인 필요)"
+            else:
+                same, how = born or at, None
+            if how is not None:
                 household = known[same[0]]
+                if row.change != "death" and row.lon is not None:
+                    row.to_dong_id = row.dong_id
                 row.outcome, row.household_id = "matched", household["id"]
                 row.dong_id = household["dong_id"]
-                row.note = "기존 가구와 일치"
+                row.note = f"기존 가구와 일치 ({how})" + (f" · {row.note}" if row.lon is None and row.note
+                                                       and "관할 구역 밖" in row.note else "")
             else:
                 row.outcome = "new"  # listed as unmatched in the inbox, never lost
-                row.note = "일치하는 가구가 없습니다." if not same else \
-                    f"같은 이름·생년월일의 가구가 {len(same)}곳입니다. 확인하세요."
+                row.note = f"이 사람일 수 있는 가구가 {len(same)}곳입니다. 확인하세요." if len(same) > 1 else \
+                    "같은 이름의 가구가 있지만 생년월일이 없고 주소도 달라 정하지 못했습니다." if unknown else \
+                    "일치하는 가구가 없습니다."
                 if row.lon is not None:
                     row.note += " (새 주소는 찾았습니다)"
 
+
+def same_place(one: str | None, other: str | None) -> bool:
+    """Whether two address texts name the same building (상세주소 and 시도·시군구 spelling aside)."""
+    a, b = parse_address(one), parse_address(other)
+    if a is None or b is None:
+        return bool(one and other) and normalise_address(one) == normalise_address(other)
+    if a.sigungu and b.sigungu and a.sigungu != b.sigungu:
+        return False
+    return bool(set(a.keys) & set(b.keys))

@@ -13,7 +13,7 @@ import csv
 import io
 import itertools
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 
@@ -40,8 +40,10 @@ ENCRYPTED = "암호가 걸린 엑셀 파일은 읽을 수 없습니다. 엑셀�
 ASK_XLSX = "엑셀에서 '다른 이름으로 저장' → 'Excel 통합 문서(*.xlsx)' 또는 CSV로 저장한 뒤 다시 올려 주세요."
 
 
-def read_table(file_name: str, data: bytes, *, max_bytes: int, max_rows: int) -> Table:
-    """The first visible sheet of an .xlsx, or a .csv, as a Table; ReadError (Korean) when the file is refused."""
+def read_table(file_name: str, data: bytes, *, max_bytes: int, max_rows: int, named: Collection[str] = ()
+               ) -> Table:
+    """The first visible sheet of an .xlsx, or a .csv, as a Table; ReadError (Korean) when the file is refused.
+    `named`: header texts a person's mapping names, recognised as headers beside the known words."""
     if not data:
         raise ReadError("빈 파일입니다. 내용이 있는 엑셀(.xlsx)이나 CSV 파일을 올려 주세요.")
     if len(data) > max_bytes:
@@ -65,7 +67,7 @@ def read_table(file_name: str, data: bytes, *, max_bytes: int, max_rows: int) ->
         stream = None
     if stream is not None:
         try:
-            return _build(stream, max_rows)
+            return _build(stream, max_rows, named)
         finally:
             stream.close()  # the workbook's file handles are released even when reading stops early
     if suffix in (".xlsx", ".xlsm", ".xls"):
@@ -223,7 +225,7 @@ def _cells(raw: Iterable, row_no: int) -> list[Cell]:
     return cells
 
 
-def _build(stream: Iterator[tuple[int, tuple]], max_rows: int) -> Table:
+def _build(stream: Iterator[tuple[int, tuple]], max_rows: int, named: Collection[str] = ()) -> Table:
     """Header rows found among the first non-empty rows, then every non-empty row after them, counted."""
     scanned: list[tuple[int, int, list[Cell]]] = []  # (position in the stream, row number, cells)
     for position, (row_no, raw) in enumerate(stream):
@@ -232,7 +234,7 @@ def _build(stream: Iterator[tuple[int, tuple]], max_rows: int) -> Table:
             scanned.append((position, row_no, cells))
             if len(scanned) == header_rules.SCAN_ROWS:
                 break
-    top_index = header_rules.pick_header([cells for _, _, cells in scanned])
+    top_index = header_rules.pick_header([cells for _, _, cells in scanned], named)
     top_position, header_row, top = scanned[top_index]
     rest = scanned[top_index + 1:]
     sub = None

@@ -5,11 +5,12 @@ applies exactly the stored plan in the request's one transaction, holding the ba
 one preview give one 200 and one 409 and a failure leaves nothing half-written.
 """
 import hashlib
+import json
 import re
 from datetime import date, timedelta
 
-from geoalchemy2 import functions as gf
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Date, Float, Integer, LargeBinary, String, bindparam, delete, func, or_, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app.access import service as access
@@ -25,7 +26,7 @@ from app.imports.planning import PERSON_KINDS, PlannedRow, Planner, source_of
 from app.policy.masking import mask_name
 from app.policy.principal import Principal
 from app.tracts import service as places
-from app.tracts.models import Dong, Tract
+from app.tracts.models import Dong
 
 STALE = "다른 사용자가 먼저 이 가져오기를 바꿨습니다. 새로고침 후 다시 확인하세요."
 ERRORS_SHOWN = 200  # row errors in the import's answer; all of them are in its rows
@@ -47,34 +48,84 @@ def _round_of(file_name: str, given: str | None) -> str:
     return f"{found.group(1)}-{int(found.group(2))}차"
 
 
-def _read(batch: ImportBatch) -> reading.Table:
+def _read(batch: ImportBatch, mapping: dict | None = None) -> reading.Table:
+    """The file as a table; with no header recognised, the first row's texts go back for a person to map."""
     settings = get_settings()
+    named = {h for h in (mapping or {}).values() if h}
     try:
         return reading.read_table(batch.file_name, batch.content or b"", max_bytes=settings.import_max_bytes,
-                                  max_rows=settings.import_max_rows)
+                                  max_rows=settings.import_max_rows, named=named)
     except reading.ReadError as exc:
+        if exc.first_row:
+            raise MappingNeeded(exc.message + " 아래에서 열마다 무엇인지 골라 주세요.", batch.kind, exc.first_row,
+                                {f.name: None for f in fields.FIELDS[batch.kind]}) from None
         raise InvalidInput(exc.message) from None
+
+
+class MappingNeeded(InvalidInput):
+    """The file's columns could not be told apart: the answer names them, so the screen offers the mapping form
+    and the file goes up again with the person's choice."""
+
+    code = "mapping_required"
+
+    def __init__(self, message: str, kind: str, headers: tuple[str, ...], mapping: dict):
+        super().__init__(message)
+        self.kind, self.headers, self.mapping = kind, list(headers), mapping
+
+    def body(self) -> dict:
+        return super().body() | {
+            "headers": self.headers, "mapping": self.mapping,
+            "fields": [{"name": f.name, "label": f.label, "required": f.required} for f in fields.FIELDS[self.kind]]}
 
 
 def _check_mapping(kind: str, mapping: dict, headers: tuple[str, ...]) -> None:
     try:
         fields.check_mapping(kind, mapping, headers)
     except reading.ReadError as exc:
-        raise InvalidInput(exc.message) from None
+        raise MappingNeeded(exc.message, kind, headers, mapping) from None
     if mapping.get("rrn") and not rrn.keys_configured():
-        raise InvalidInput("주민등록번호 열이 있지만 암호화 키가 설정되지 않아 받을 수 없습니다. 그 열의 연결을 "
-                           "'사용 안 함'으로 바꾸거나 관리자에게 키 설정을 요청하세요.")
+        raise MappingNeeded("주민등록번호 열이 있지만 암호화 키가 설정되지 않아 받을 수 없습니다. 그 열의 연결을 "
+                           "'사용 안 함'으로 바꾸거나 관리자에게 키 설정을 요청하세요.", kind, headers, mapping)
+
+
+# The plan goes in with one statement: the ORM's per-object inserts took most of a 10,000-row preview.
+INSERT_PLAN = text("""
+INSERT INTO import_rows (import_id, row_no, outcome, state, values, cells, errors, note, rrn_ciphertext,
+                         rrn_lookup_hash, household_id, suggestion_id, dong_id, geom, placement, signals, change,
+                         changed_on, from_dong_id, to_dong_id, version)
+SELECT :import_id, q.row_no, q.outcome, 'preview', q.vals::jsonb, q.cells::jsonb, q.errs::jsonb, q.note, q.rrn,
+       q.rrn_hash, q.household_id, q.suggestion_id, q.dong_id,
+       CASE WHEN q.lon IS NOT NULL THEN ST_SetSRID(ST_MakePoint(q.lon, q.lat), 4326) END, q.placement,
+       ARRAY(SELECT jsonb_array_elements_text(q.signals::jsonb)), q.change, q.changed_on,
+       CASE WHEN q.change IS NOT NULL THEN q.dong_id END, q.to_dong_id, 1
+FROM unnest(:row_nos, :outcomes, :vals, :cells, :errs, :notes, :rrns, :rrn_hashes, :household_ids, :suggestion_ids,
+            :dong_ids, :lons, :lats, :placements, :signals, :changes, :changed_ons, :to_dong_ids)
+     AS q(row_no, outcome, vals, cells, errs, note, rrn, rrn_hash, household_id, suggestion_id, dong_id, lon, lat,
+          placement, signals, change, changed_on, to_dong_id)
+""").bindparams(*(bindparam(name, type_=ARRAY(kind)) for name, kind in (
+    ("row_nos", Integer), ("outcomes", String), ("vals", String), ("cells", String), ("errs", String),
+    ("notes", String), ("rrns", LargeBinary), ("rrn_hashes", String), ("household_ids", Integer),
+    ("suggestion_ids", Integer), ("dong_ids", Integer), ("lons", Float), ("lats", Float), ("placements", String),
+    ("signals", String), ("changes", String), ("changed_ons", Date), ("to_dong_ids", Integer))))
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _store_plan(session: Session, batch: ImportBatch, planned: list[PlannedRow]) -> None:
     session.execute(delete(ImportRow).where(ImportRow.import_id == batch.id))
-    session.add_all(ImportRow(
-        import_id=batch.id, row_no=p.row_no, outcome=p.outcome, state="preview", values=p.values, cells=p.cells,
-        errors=p.errors, note=p.note, rrn_ciphertext=p.rrn_ciphertext, rrn_lookup_hash=p.rrn_lookup_hash,
-        household_id=p.household_id, suggestion_id=p.suggestion_id, dong_id=p.dong_id,
-        geom=places.point_wkt(p.lon, p.lat) if p.lon is not None else None, placement=p.placement,
-        signals=p.signals, change=p.change, changed_on=p.changed_on,
-        from_dong_id=p.dong_id if p.change else None) for p in planned)
+    if planned:
+        session.execute(INSERT_PLAN, {
+            "import_id": batch.id, "row_nos": [p.row_no for p in planned], "outcomes": [p.outcome for p in planned],
+            "vals": [_json(p.values) for p in planned], "cells": [_json(p.cells) for p in planned],
+            "errs": [_json(p.errors) for p in planned], "notes": [p.note for p in planned],
+            "rrns": [p.rrn_ciphertext for p in planned], "rrn_hashes": [p.rrn_lookup_hash for p in planned],
+            "household_ids": [p.household_id for p in planned], "suggestion_ids": [p.suggestion_id for p in planned],
+            "dong_ids": [p.dong_id for p in planned], "lons": [p.lon for p in planned],
+            "lats": [p.lat for p in planned], "placements": [p.placement for p in planned],
+            "signals": [_json(p.signals) for p in planned], "changes": [p.change for p in planned],
+            "changed_ons": [p.changed_on for p in planned], "to_dong_ids": [p.to_dong_id for p in planned]})
     counts = dict.fromkeys(ROW_OUTCOMES, 0)
     for p in planned:
         counts[p.outcome] += 1
@@ -99,7 +150,7 @@ def preview(session: Session, principal: Principal, kind: str, file_name: str, c
                         file_sha256=hashlib.sha256(content).hexdigest(), created_by=principal.user_id,
                         dong_id=next(iter(principal.dong_ids)) if not principal.sees_whole_district
                         and len(principal.dong_ids) == 1 else None)
-    table = _read(batch)
+    table = _read(batch, mapping)
     if not table.rows:
         raise InvalidInput("머리글(열 이름)만 있고 가져올 행이 없습니다. 내용이 있는 파일인지 확인하세요.")
     batch.headers = list(table.headers)
@@ -153,7 +204,7 @@ def remap(session: Session, principal: Principal, import_id: int, mapping: dict,
     require_staff(principal)
     batch = _batch(session, principal, import_id, lock=True)
     _check_version(batch, version)
-    table = _read(batch)
+    table = _read(batch, mapping)
     batch.mapping = {f.name: mapping.get(f.name) for f in fields.FIELDS[batch.kind]}
     _check_mapping(batch.kind, batch.mapping, table.headers)
     _plan(session, principal, batch, table)
@@ -265,23 +316,16 @@ def commit(session: Session, principal: Principal, import_id: int, version: int,
     require_staff(principal)
     batch = _batch(session, principal, import_id, lock=True)
     _check_version(batch, version)
-    now = get_settings().now()
-    planned = session.execute(select(ImportRow).where(ImportRow.import_id == batch.id)
-                              .order_by(ImportRow.row_no)).scalars().all()
     applied = {"created": 0, "updated": 0, "queued": 0, "pending": 0, "unmatched": 0, "skipped": 0}
     touched: list[int] = []
     if batch.kind in PERSON_KINDS:
-        _commit_people(session, principal, batch, planned, applied, touched)
+        _commit_people(session, principal, batch, applied, touched)
     else:
-        _commit_registry(planned, applied)
-    for row in planned:
-        if row.outcome in ("error", "out_of_scope"):
-            row.state = "skipped"
-            applied["skipped"] += 1
-    batch.status, batch.content, batch.committed_at, batch.committed_by = "committed", None, now, principal.user_id
+        _commit_registry(session, batch, applied, touched)
+    session.expire_all()  # the rows changed in SQL: nothing cached may be written back over them
+    batch.status, batch.content = "committed", None
+    batch.committed_at, batch.committed_by = get_settings().now(), principal.user_id
     batch.counts = {**batch.counts, "applied": applied}
-    session.execute(update(ImportRow).where(ImportRow.import_id == batch.id, ImportRow.state == "preview")
-                    .values(state="skipped"))
     _save_mapping(session, principal, batch)
     flush_versioned(session, STALE)
     access.record(session, principal, "create", resource, touched, purpose=f"가져오기 반영: {batch.file_name}")
@@ -317,62 +361,78 @@ def new_household(principal: Principal, values: dict, row: ImportRow, placement:
         created_by=principal.user_id, rrn_ciphertext=row.rrn_ciphertext, rrn_lookup_hash=row.rrn_lookup_hash)
 
 
-def _commit_people(session: Session, principal: Principal, batch: ImportBatch, planned: list[ImportRow],
-                   applied: dict, touched: list[int]) -> None:
-    placed = {row_id: (lon, lat, tract_id) for row_id, lon, lat, tract_id in _points(session, batch.id)}
-    waiting = _already_queued(session, [r for r in planned if r.outcome == "unplaced"])
-    created: list[tuple[ImportRow, Household]] = []
-    matched = {r.household_id: r for r in planned if r.outcome == "matched"}
+# New households straight from their planned rows, in one statement: ids drawn first, so each row learns its
+# household (app.imports.service.new_household is the same rule for one row placed by hand).
+CREATE_PLANNED = text("""
+WITH new AS (
+    SELECT r.id AS row_id, nextval(pg_get_serial_sequence('households', 'id')) AS household_id, r.dong_id,
+           (SELECT t.id FROM tracts t WHERE t.dong_id = r.dong_id AND ST_Covers(t.geom, r.geom)
+            ORDER BY t.id LIMIT 1) AS tract_id, r.values AS v, r.geom, r.placement, r.rrn_ciphertext,
+           r.rrn_lookup_hash
+    FROM import_rows r
+    WHERE r.import_id = :import_id AND r.outcome = 'new' AND r.geom IS NOT NULL AND r.dong_id IS NOT NULL
+), created AS (
+    INSERT INTO households (id, dong_id, tract_id, head_name, address, members, phone, notes, head_birth_date,
+                            support_status, source_key, geom, placement, risk_level, next_visit_due, registered_on,
+                            open_needs, status, created_by, rrn_ciphertext, rrn_lookup_hash, is_synthetic,
+                            risk_overridden, version)
+    SELECT household_id, dong_id, tract_id, v->>'head_name',
+           left(CASE WHEN v->>'address_detail' IS NOT NULL AND strpos(v->>'address', v->>'address_detail') = 0
+                     THEN (v->>'address') || ' ' || (v->>'address_detail') ELSE v->>'address' END, 200),
+           coalesce((v->>'members')::int, 1), v->>'phone', v->>'notes', (v->>'birth_date')::date,
+           v->>'support_status', v->>'source_key', geom, coalesce(placement, 'building'), 'unvisited', :today,
+           :today, '{}', 'active', :user_id, rrn_ciphertext, rrn_lookup_hash, false, false, 1
+    FROM new
+    RETURNING id
+)
+UPDATE import_rows r SET household_id = new.household_id, state = 'applied', version = r.version + 1
+FROM new WHERE r.id = new.row_id
+RETURNING r.household_id
+""")
+
+# What becomes of the other rows: matched ones are applied, unplaced ones wait in the placement queue (unless
+# the same person already waits there from an earlier list), errors and other areas' rows are skipped.
+SETTLE_ROWS = text("""
+UPDATE import_rows r SET version = r.version + 1, state = CASE
+        WHEN r.outcome = 'matched' THEN 'applied'
+        WHEN r.outcome = 'unplaced' AND EXISTS (
+            SELECT 1 FROM import_rows w
+            WHERE w.state = 'queued' AND w.import_id <> r.import_id
+              AND w.values->>'head_name' IS NOT DISTINCT FROM r.values->>'head_name'
+              AND w.values->>'birth_date' IS NOT DISTINCT FROM r.values->>'birth_date'
+              AND w.values->>'address' IS NOT DISTINCT FROM r.values->>'address'
+              AND w.values->>'address_detail' IS NOT DISTINCT FROM r.values->>'address_detail') THEN 'skipped'
+        WHEN r.outcome = 'unplaced' THEN 'queued'
+        ELSE 'skipped' END
+WHERE r.import_id = :import_id AND r.state = 'preview'
+RETURNING r.state
+""")
+
+
+def _commit_people(session: Session, principal: Principal, batch: ImportBatch, applied: dict,
+                   touched: list[int]) -> None:
+    settings = get_settings()
+    matched = {r.household_id: r for r in session.execute(
+        select(ImportRow.household_id, ImportRow.values, ImportRow.rrn_ciphertext, ImportRow.rrn_lookup_hash)
+        .where(ImportRow.import_id == batch.id, ImportRow.outcome == "matched"))}
     households = {h.id: h for h in session.execute(
         select(Household).where(Household.id.in_(matched)).with_for_update()).scalars()} if matched else {}
-    for row in planned:
-        if row.outcome == "new":
-            lon, lat, tract_id = placed[row.id]
-            household = new_household(principal, row.values, row, places.Placement(row.dong_id, tract_id), lon, lat,
-                                      row.placement or "building")
-            session.add(household)
-            created.append((row, household))
-        elif row.outcome == "matched":
-            household = households.get(row.household_id)
-            if household is not None and _refresh(household, row.values, row):
-                applied["updated"] += 1
-            row.state = "applied"
-            touched.append(row.household_id)
-        elif row.outcome == "unplaced":
-            if _person(row.values) in waiting:
-                row.state, row.note = "skipped", "같은 행이 이미 위치 지정을 기다리고 있습니다."
-                continue
-            row.state = "queued"
-            applied["queued"] += 1
+    for household_id, row in matched.items():
+        household = households.get(household_id)
+        if household is not None and _refresh(household, row.values, row.rrn_ciphertext, row.rrn_lookup_hash):
+            applied["updated"] += 1
+        touched.append(household_id)
     session.flush()
-    for row, household in created:
-        row.household_id, row.state = household.id, "applied"
-        touched.append(household.id)
+    created = session.execute(CREATE_PLANNED, {"import_id": batch.id, "today": settings.today(),
+                                               "user_id": principal.user_id}).scalars().all()
+    touched.extend(created)
     applied["created"] = len(created)
+    states = session.execute(SETTLE_ROWS, {"import_id": batch.id}).scalars().all()
+    applied["queued"] = states.count("queued")
+    applied["skipped"] = states.count("skipped")
 
 
-def _points(session: Session, import_id: int):
-    """The planned point of each new row, and the tract it falls in."""
-    tract = (select(Tract.id).where(Tract.dong_id == ImportRow.dong_id, gf.ST_Covers(Tract.geom, ImportRow.geom))
-             .order_by(Tract.id).limit(1).scalar_subquery())
-    return session.execute(
-        select(ImportRow.id, gf.ST_X(ImportRow.geom), gf.ST_Y(ImportRow.geom), tract)
-        .where(ImportRow.import_id == import_id, ImportRow.outcome == "new", ImportRow.geom.is_not(None))).all()
-
-
-def _already_queued(session: Session, rows: list[ImportRow]) -> set[tuple]:
-    """Rows of earlier imports still waiting in the placement queue: the same person is not queued twice."""
-    if not rows:
-        return set()
-    found = session.execute(select(ImportRow.values).where(ImportRow.state == "queued")).scalars()
-    return {_person(v) for v in found}
-
-
-def _person(values: dict) -> tuple:
-    return values.get("head_name"), values.get("birth_date"), values.get("address"), values.get("address_detail")
-
-
-def _refresh(household: Household, values: dict, row: ImportRow) -> bool:
+def _refresh(household: Household, values: dict, rrn_ciphertext: bytes | None, rrn_lookup_hash: str | None) -> bool:
     """A matched household takes what the list adds (contact details, 보장구분, key); its place stays."""
     changes = {"phone": values.get("phone"), "members": values.get("members"),
                "support_status": values.get("support_status"), "source_key": values.get("source_key"),
@@ -384,23 +444,30 @@ def _refresh(household: Household, values: dict, row: ImportRow) -> bool:
         if getattr(household, name) != value:
             setattr(household, name, value)
             changed = True
-    if row.rrn_lookup_hash and household.rrn_lookup_hash is None:
-        household.rrn_ciphertext, household.rrn_lookup_hash = row.rrn_ciphertext, row.rrn_lookup_hash
+    if rrn_lookup_hash and household.rrn_lookup_hash is None:
+        household.rrn_ciphertext, household.rrn_lookup_hash = rrn_ciphertext, rrn_lookup_hash
         changed = True
     if changed:
         household.updated_at = get_settings().now()
     return changed
 
 
-def _commit_registry(planned: list[ImportRow], applied: dict) -> None:
-    """Registry changes are never applied here: matched rows wait for a person in the inbox."""
-    for row in planned:
-        if row.outcome == "matched":
-            row.state = "pending"
-            applied["pending"] += 1
-        elif row.outcome in ("new", "unplaced"):
-            row.state = "unmatched"
-            applied["unmatched"] += 1
+# Registry changes are never applied at commit: matched rows wait for a person in the inbox, the rest are listed.
+SETTLE_REGISTRY = text("""
+UPDATE import_rows r SET version = r.version + 1, state = CASE
+        WHEN r.outcome = 'matched' THEN 'pending'
+        WHEN r.outcome IN ('new', 'unplaced') THEN 'unmatched'
+        ELSE 'skipped' END
+WHERE r.import_id = :import_id AND r.state = 'preview'
+RETURNING r.state, r.household_id
+""")
+
+
+def _commit_registry(session: Session, batch: ImportBatch, applied: dict, touched: list[int]) -> None:
+    for state, household_id in session.execute(SETTLE_REGISTRY, {"import_id": batch.id}):
+        applied[state if state in applied else "skipped"] += 1
+        if household_id:
+            touched.append(household_id)
 
 
 # -- the placement queue ---------------------------------------------------------------------------------------

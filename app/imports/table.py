@@ -8,11 +8,13 @@ Cell = str | int | float | date | datetime | None
 class ReadError(ValueError):
     """The whole file (or the mapping) is refused; `message` is Korean and names the row and column if known."""
 
-    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None,
+                 first_row: tuple[str, ...] | None = None):
         super().__init__(message)
         self.message = message
         self.row = row
         self.column = column
+        self.first_row = first_row  # no header was recognised: the first row's texts, for a person to map
 
 
 @dataclass(frozen=True)
