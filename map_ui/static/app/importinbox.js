@@ -88,7 +88,7 @@ export class InboxPane {
     const hh = item.household;
     const person = [item.head_name, item.birth_year ? `${item.birth_year}년생` : null].filter(Boolean).join(' · ');
     const facts = h('dl', { class: 'details inbox-details' },
-      h('dt', { text: '변동' }), h('dd', {}, h('span', { class: `change-badge change-${item.change}`, text: label(REGISTRY_CHANGES, item.change) }),
+      h('dt', { text: '변동' }), h('dd', {}, h('span', { class: `change-badge change-${item.change}`, text: item.change_label || label(REGISTRY_CHANGES, item.change) }),
         item.changed_on ? ` ${formatDate(item.changed_on)}` : ''),
       h('dt', { text: '대상' }), h('dd', { text: person || '—' }),
       h('dt', { text: '주소' }), h('dd', { text: item.address || '—' }),
@@ -96,9 +96,13 @@ export class InboxPane {
       h('dt', { text: '일치 가구' }), h('dd', { class: 'inbox-household' }, hh
         ? [h('a', { href: `/#h=${hh.id}`, text: `#${hh.id} ${hh.head_name || ''}` }), ` · ${[hh.address, hh.dong_name].filter(Boolean).join(' · ')}`]
         : '일치하는 가구가 없습니다'),
-      item.proposal ? [h('dt', { text: '반영하면' }), h('dd', { class: 'inbox-proposal', text: item.proposal.label })] : null,
+      item.proposal && item.status !== 'unmatched' ? [h('dt', { text: '반영하면' }), h('dd', { class: 'inbox-proposal', text: item.proposal.label })] : null,
+      item.note ? [h('dt', { text: '참고' }), h('dd', { class: 'inbox-note', text: item.note })] : null,
       item.status !== 'pending' && item.status !== 'unmatched'
-        ? [h('dt', { text: '처리' }), h('dd', { text: `${label(REGISTRY_STATES, item.status)}${item.resolved_at ? ` · ${formatDateTime(item.resolved_at)}` : ''}` })] : null,
+        ? [h('dt', { text: '처리' }), h('dd', {
+          text: [label(REGISTRY_STATES, item.status), item.resolved_at ? formatDateTime(item.resolved_at) : null, item.resolved_by_name]
+            .filter(Boolean).join(' · '),
+        })] : null,
       item.reason ? [h('dt', { text: '사유' }), h('dd', { class: 'inbox-reason', text: item.reason })] : null);
     const li = h('li', { class: 'inbox-item', dataset: { id: String(item.id), status: item.status, change: item.change } },
       facts, h('p', { class: 'inbox-source', text: `${item.row}행 · 가져온 자료 #${item.import_id}` }));
@@ -119,7 +123,7 @@ export class InboxPane {
   }
 
   dismissForm(item, cancel) {
-    const reason = h('textarea', { name: 'reason', rows: 2, maxLength: 500, placeholder: '예: 같은 이름의 다른 사람, 이미 처리함', attrs: { 'aria-label': '반영하지 않는 사유' } });
+    const reason = h('textarea', { name: 'reason', rows: 2, maxLength: 300, placeholder: '예: 같은 이름의 다른 사람, 이미 처리함', attrs: { 'aria-label': '반영하지 않는 사유' } });
     const message = h('p', { class: 'form-message', attrs: { role: 'alert' }, hidden: true });
     const submit = h('button', { type: 'submit', class: 'danger primary', text: '반영 안 함' });
     const form = h('form', { class: 'dismiss-form', noValidate: true },
@@ -154,7 +158,8 @@ export class InboxPane {
     try {
       const done = await api.post(`/registry-changes/${item.id}/apply`, { version: item.version });
       const what = (done.proposal && done.proposal.label) || (item.proposal && item.proposal.label) || '';
-      await this.done(`반영했습니다: ${item.head_name || ''} ${label(REGISTRY_CHANGES, item.change)}${what ? ` → ${what}` : ''}.`);
+      const sentence = `반영했습니다: ${item.head_name || ''} ${label(REGISTRY_CHANGES, item.change)}${what ? ` → ${what}` : ''}`;
+      await this.done(sentence.endsWith('.') ? sentence : `${sentence}.`);
     } catch (err) {
       button.disabled = false;
       if (err instanceof ApiError && err.status === 409) { await this.conflict(err); return; }
