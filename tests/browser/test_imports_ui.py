@@ -521,6 +521,7 @@ def test_every_tab_at_360_px(browser, live_server, shots):
         page.screenshot(path=str(shots / "map-topbar-360.png"))
         page.click("#list-toggle")
         page.locator("#f-round-row").wait_for(state="visible")
+        page.locator("#f-round").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "map-round-filter-360.png"))
         box = page.locator("#imports-link").bounding_box()
         assert box["x"] + box["width"] <= 360
