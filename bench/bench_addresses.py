@@ -62,8 +62,8 @@ def big_file(path: Path, lines: int, seed: int = 12) -> list[str]:
     return sample
 
 
-def floor_match(session: Session, texts: list[str]) -> float:
-    """The matcher's one SQL statement alone, on keys parsed beforehand."""
+def match_arrays(texts: list[str]) -> dict[str, list]:
+    """The matcher's statement parameters for `texts`, parsed beforehand (what a floor sends)."""
     arrays = {"ords": [], "prios": [], "kinds": [], "sidos": [], "sigungus": [], "keys": []}
     for i, parsed in enumerate(parse_address(t) for t in texts):
         if parsed is None:
@@ -71,6 +71,12 @@ def floor_match(session: Session, texts: list[str]) -> float:
         for prio, key in enumerate(parsed.keys):
             for name, value in zip(arrays, (i, prio, parsed.kind, parsed.sido, parsed.sigungu, key), strict=True):
                 arrays[name].append(value)
+    return arrays
+
+
+def floor_match(session: Session, texts: list[str]) -> float:
+    """The matcher's one SQL statement alone, on keys parsed beforehand."""
+    arrays = match_arrays(texts)
     started = time.perf_counter()
     session.execute(service.MATCH_SQL, arrays).all()
     return time.perf_counter() - started

@@ -28,10 +28,11 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from app.addresses import service as addresses
-from app.addresses.normalise import normalise_address, parse_address
+from app.addresses.normalise import normalise_address
 from app.geo.crs import geodesic_m
 from app.households.models import Household
 from app.imports import planning
+from bench.bench_addresses import match_arrays
 from bench.common import scratch_database, serve_process, token
 
 HEADERS = ["연번", "동명", "성명", "생년월일", "도로명주소", "상세주소", "휴대폰", "보장구분", "세대원수", "비고",
@@ -68,14 +69,7 @@ def household_list(session: Session, n: int) -> tuple[bytes, list[dict]]:
 
 def floor_preview(conn: psycopg.Connection, rows: list[dict]) -> float:
     """The plan's database work alone: address match, dong lookup, candidates, the rows inserted (rolled back)."""
-    texts = [r["address"] for r in rows]
-    arrays = {"ords": [], "prios": [], "kinds": [], "sidos": [], "sigungus": [], "keys": []}
-    for i, parsed in enumerate(parse_address(t) for t in texts):
-        if parsed is None:
-            continue
-        for prio, key in enumerate(parsed.keys):
-            for name, value in zip(arrays, (i, prio, parsed.kind, parsed.sido, parsed.sigungu, key), strict=True):
-                arrays[name].append(value)
+    arrays = match_arrays([r["address"] for r in rows])
     engine_sql = lambda statement: str(statement.compile(  # noqa: E731 - a one-line helper
         dialect=create_engine("postgresql+psycopg://").dialect))
     match_sql = engine_sql(addresses.MATCH_SQL)

@@ -301,13 +301,16 @@ def dong01(client, as_user):
     return headers, dong_id, busiest_tract(client, headers, dong_id)
 
 
+RRN_AES_KEY = base64.b64encode(bytes(range(32))).decode()
+RRN_HASH_KEY = base64.b64encode(bytes(range(100, 132))).decode()
+
+
 @pytest.fixture
 def rrn_keys():
     """주민등록번호 keys for one test (the default settings have none, as a fresh deployment)."""
     names = ("HAPPYMAP_RRN_KEY_B64", "HAPPYMAP_RRN_HASH_KEY_B64")
     saved = {k: os.environ.get(k) for k in names}
-    os.environ[names[0]] = base64.b64encode(bytes(range(32))).decode()
-    os.environ[names[1]] = base64.b64encode(bytes(range(100, 132))).decode()
+    os.environ[names[0]], os.environ[names[1]] = RRN_AES_KEY, RRN_HASH_KEY
     get_settings.cache_clear()
     yield
     for k, v in saved.items():
@@ -316,3 +319,20 @@ def rrn_keys():
         else:
             os.environ[k] = v
     get_settings.cache_clear()
+
+
+def at_once(calls: int, fn) -> list:
+    """Run `fn()` in `calls` threads released together (a barrier); their results, in finishing order."""
+    barrier = threading.Barrier(calls)
+    results = []
+
+    def run():
+        barrier.wait()
+        results.append(fn())
+
+    threads = [threading.Thread(target=run) for _ in range(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results

@@ -1,6 +1,5 @@
 """Access records (접속기록): one row per personal-data answer, append-only for the app role, a verifiable hash
 chain, fail closed, and the monthly review."""
-import base64
 import json
 import os
 import random
@@ -34,22 +33,6 @@ from tests.conftest import login
 
 ROOT = Path(__file__).resolve().parent.parent
 SEOUL = ZoneInfo("Asia/Seoul")
-
-
-@pytest.fixture
-def rrn_keys():
-    """AES and HMAC keys for 주민등록번호 in the settings for this test only."""
-    saved = {k: os.environ.get(k) for k in ("HAPPYMAP_RRN_KEY_B64", "HAPPYMAP_RRN_HASH_KEY_B64")}
-    os.environ["HAPPYMAP_RRN_KEY_B64"] = base64.b64encode(b"k" * 32).decode()
-    os.environ["HAPPYMAP_RRN_HASH_KEY_B64"] = base64.b64encode(b"h" * 32).decode()
-    get_settings.cache_clear()
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    get_settings.cache_clear()
 
 
 def _records(session) -> list[AccessRecord]:

@@ -10,24 +10,15 @@ from sqlalchemy import func, select
 from app.access.models import AccessRecord
 from app.households.models import Household
 from tests.conftest import today
-from tests.test_imports import known_addresses, upload
+from tests.test_imports import known_addresses, upload, xlsx
 
 HEADERS = ["발굴관리번호", "읍면동", "성명", "생년월일", "주소", "연락처", "위기정보", "단수", "금융연체(Y/N)"]
 ROUND_FILE = "2026년 6차 복지사각지대 발굴대상자.xlsx"
 
 
 def discovery_xlsx(rows: list[list]) -> bytes:
-    """The national list's shape as we expect it: a title, a merged-looking header, Y flag columns."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.append(["2026년 6차 복지사각지대 발굴 대상자 명단 (서대문구)"])
-    sheet.append(["작성일: 2026-12-01"])
-    sheet.append(HEADERS)
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    """The national list's shape as we expect it: title lines, then Y flag columns beside the 위기정보 text."""
+    return xlsx(rows, HEADERS, ("2026년 6차 복지사각지대 발굴 대상자 명단 (서대문구)", "작성일: 2026-12-01"))
 
 
 @pytest.fixture

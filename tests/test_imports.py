@@ -2,7 +2,6 @@
 unplaced rows wait in the placement queue, scope, access records, the 주민등록번호 never shown."""
 import io
 import json
-import threading
 from datetime import date
 
 import openpyxl
@@ -13,17 +12,19 @@ from app.access.models import AccessRecord
 from app.households.models import Household
 from app.imports.models import ImportBatch, ImportRow
 from app.tracts.models import Dong
+from tests.conftest import at_once, login
 
 HEADERS = ["연번", "동명", "성명", "생년월일", "도로명주소", "상세주소", "휴대폰", "보장구분", "세대원수", "비고"]
 RRN = "800101-1234567"
 
 
-def xlsx(rows: list[list], headers: list[str] = HEADERS, title: str | None = "2026년 위기가구 명단") -> bytes:
-    """A list as officials keep it: a title row, then the header, then rows."""
+def xlsx(rows: list[list], headers: list[str] = HEADERS, title: str | tuple[str, ...] | None = "2026년 위기가구 명단"
+         ) -> bytes:
+    """A list as officials keep it: title rows, then the header, then rows."""
     book = openpyxl.Workbook()
     sheet = book.active
-    if title:
-        sheet.append([title])
+    for line in (title,) if isinstance(title, str) else title or ():
+        sheet.append([line])
     sheet.append(headers)
     for row in rows:
         sheet.append(row)
@@ -292,26 +293,14 @@ def test_a_discarded_preview_keeps_nothing(client, as_user, session):
 
 
 def test_two_commits_of_one_preview_at_once_give_one_200_and_one_409(fresh):
-    from tests.conftest import login
     headers = login(fresh.client, "district")
     with fresh.engine.connect() as conn:
         (addr,) = conn.execute(text("SELECT e.sido || ' ' || e.sigungu || ' ' || e.road_name || ' ' || e.main_no "
                                     "FROM address_entrances e WHERE e.sub_no = 0 AND NOT e.building_group "
                                     "ORDER BY e.id LIMIT 1")).one()
     body = upload(fresh.client, headers, xlsx([[1, None, "동시에", None, addr, None, None, None, 1, None]])).json()
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def commit():
-        barrier.wait()
-        answers.append(fresh.client.post(f"/api/v1/imports/{body['id']}/commit",
-                                         json={"version": body["version"]}, headers=headers).status_code)
-
-    threads = [threading.Thread(target=commit) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = at_once(2, lambda: fresh.client.post(f"/api/v1/imports/{body['id']}/commit",
+                                                   json={"version": body["version"]}, headers=headers).status_code)
     assert sorted(answers) == [200, 409]
     with fresh.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM households WHERE head_name = '동시에'")).scalar_one() == 1

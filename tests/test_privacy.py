@@ -3,7 +3,6 @@ in layers, lists, prints or logs, and nowhere in a dump of the database."""
 import base64
 import hashlib
 import hmac
-import os
 import re
 import subprocess
 
@@ -19,10 +18,8 @@ from app.households import rrn
 from app.households.models import Household
 from app.policy.masking import mask_name, mask_phone
 from app.tracts.models import Dong, Tract
-from tests.conftest import login
+from tests.conftest import RRN_HASH_KEY, login
 
-AES_KEY = base64.b64encode(bytes(range(32))).decode()
-HASH_KEY = base64.b64encode(bytes(range(100, 132))).decode()
 RRN_PATTERN = re.compile(r"\d{6}-?[1-4]\d{6}")
 # Synthetic numbers (valid dates, no real person): with and without the hyphen.
 NUMBERS = ["800101-1234567", "9203152345678", "050505-3123456", "011231-4987654", "750815-2000001"]
@@ -30,20 +27,6 @@ NUMBERS = ["800101-1234567", "9203152345678", "050505-3123456", "011231-4987654"
 
 def _digits(number: str) -> str:
     return number.replace("-", "")
-
-
-@pytest.fixture
-def rrn_keys():
-    saved = {k: os.environ.get(k) for k in ("HAPPYMAP_RRN_KEY_B64", "HAPPYMAP_RRN_HASH_KEY_B64")}
-    os.environ["HAPPYMAP_RRN_KEY_B64"], os.environ["HAPPYMAP_RRN_HASH_KEY_B64"] = AES_KEY, HASH_KEY
-    get_settings.cache_clear()
-    yield
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-    get_settings.cache_clear()
 
 
 def _own_dong(client, headers) -> int:
@@ -111,7 +94,7 @@ def test_rrn_is_encrypted_and_found_by_keyed_hash(client, as_user, session, rrn_
     session.refresh(h)
     assert _digits(NUMBERS[0]).encode() not in h.rrn_ciphertext and len(h.rrn_ciphertext) == 1 + 12 + 13 + 16
     assert rrn.decrypt(h.rrn_ciphertext) == _digits(NUMBERS[0])
-    assert h.rrn_lookup_hash == hmac.new(base64.b64decode(HASH_KEY), _digits(NUMBERS[0]).encode(),
+    assert h.rrn_lookup_hash == hmac.new(base64.b64decode(RRN_HASH_KEY), _digits(NUMBERS[0]).encode(),
                                          hashlib.sha256).hexdigest()
     again = _new_household(client, headers, point, rrn=_digits(NUMBERS[0]))  # same number, no hyphen
     assert session.get(Household, again["id"]).rrn_ciphertext != h.rrn_ciphertext  # fresh nonce each time

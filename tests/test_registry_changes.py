@@ -2,7 +2,6 @@
 applied at commit); apply closes (death, moved out, merged), moves (within the district, across dongs: both dongs
 keep the move) or marks as seen (전입); dismiss keeps its reason; stale and second actions are 409; a 동 담당
 sees and acts on their own dong's changes only; every read and action leaves an access record."""
-import threading
 from datetime import date
 
 import pytest
@@ -13,6 +12,7 @@ from app.auth.models import User, UserDong
 from app.households.models import Household
 from app.imports.planning import same_place
 from app.tracts.models import Dong
+from tests.conftest import at_once, login
 from tests.test_imports import known_addresses, upload, xlsx
 
 HEADERS = ["변동구분", "성명", "생년월일", "주소", "변동일자", "이전주소"]
@@ -292,7 +292,6 @@ def test_a_name_alone_never_matches_a_household(client, as_user, session):
 
 
 def test_two_applies_of_one_change_at_once_give_one_200_and_one_409(fresh):
-    from tests.conftest import login
     headers = login(fresh.client, "district")
     with fresh.engine.begin() as conn:
         household_id, name, address = conn.execute(text(
@@ -304,19 +303,8 @@ def test_two_applies_of_one_change_at_once_give_one_200_and_one_409(fresh):
     assert body["counts"]["matched"] == 1, body
     fresh.client.post(f"/api/v1/imports/{body['id']}/commit", json={"version": body["version"]}, headers=headers)
     (change,) = fresh.client.get("/api/v1/registry-changes", headers=headers).json()["items"]
-    barrier = threading.Barrier(2)
-    answers = []
-
-    def apply():
-        barrier.wait()
-        answers.append(fresh.client.post(f"/api/v1/registry-changes/{change['id']}/apply",
-                                         json={"version": change["version"]}, headers=headers).status_code)
-
-    threads = [threading.Thread(target=apply) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = at_once(2, lambda: fresh.client.post(f"/api/v1/registry-changes/{change['id']}/apply",
+                                                   json={"version": change["version"]}, headers=headers).status_code)
     assert sorted(answers) == [200, 409]
     with fresh.engine.connect() as conn:
         status, reason, version = conn.execute(text("SELECT status, closed_reason, version FROM households "
