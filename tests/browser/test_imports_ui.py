@@ -219,6 +219,36 @@ def test_upload_a_household_list_fix_the_mapping_and_commit(browser, live_server
         page.context.close()
 
 
+def test_columns_the_server_cannot_name_are_chosen_in_the_page_and_the_file_goes_up_again(browser, live_server,
+                                                                                         shots):
+    (address,) = free_addresses(live_server, CHEONYEON, 1, skip=20)
+    content = cp949_csv(["이름", "사는 곳", "전화"], [["바람결", address, "010-7777-8888"]])
+    page = open_page(browser, live_server, viewport=WIDE)
+    try:
+        imports_sign_in(page)
+        before = import_count(live_server)
+        upload_in_page(page, "households", "열이름이다른명단.csv", content, "text/csv")
+        message = page.locator("#imp-message")
+        assert "주소" in message.inner_text() and "열" in message.inner_text(), message.inner_text()
+        assert import_count(live_server) == before  # a question, nothing stored
+        form = page.locator("#mapping-form")
+        form.wait_for(state="visible")
+        options = form.locator("select[data-field='address'] option").all_inner_texts()
+        assert "사는 곳" in options and "(쓰지 않음)" in options
+        page.screenshot(path=str(shots / "imports-mapping-required-1440.png"), full_page=True)
+        form.locator("select[data-field='address']").select_option("사는 곳")
+        if form.locator("select[data-field='head_name']").input_value() != "이름":
+            form.locator("select[data-field='head_name']").select_option("이름")
+        form.locator("#imp-remap").click()
+        wait_until(page, "() => window.__happymapImports.upload.current !== null")
+        wait_rows(page)
+        assert chip_count(page, "new") == 1
+        assert page.locator("#mapping-form select[data-field='address']").input_value() == "사는 곳"
+        assert import_count(live_server) == before + 1
+    finally:
+        closed_page(page)
+
+
 def test_a_png_named_xlsx_is_refused_in_korean_in_the_page(browser, live_server, shots):
     page = open_page(browser, live_server, viewport=WIDE)
     try:

@@ -262,7 +262,8 @@ export class UploadPane {
         h('span', { class: 'map-label' }, f.label, f.required ? h('abbr', { class: 'req', title: '필수', text: ' *' }) : null),
         select);
     });
-    const again = h('button', { type: 'submit', id: 'imp-remap', text: '다시 미리보기' });
+    const againText = send ? '이 연결로 다시 올리기' : '다시 미리보기';
+    const again = h('button', { type: 'submit', id: 'imp-remap', class: send ? 'primary' : '', text: againText });
     const form = h('form', { id: 'mapping-form', class: 'mapping-form', noValidate: true },
       h('details', { class: 'mapping-box', open: Boolean(send || (imp.counts && imp.counts.error) || (imp.fields || []).some((f) => f.required && !imp.mapping[f.name])) },
         h('summary', { text: `열 연결 (${(imp.fields || []).filter((f) => imp.mapping && imp.mapping[f.name]).length}/${(imp.fields || []).length}개 연결됨)` }),
@@ -279,7 +280,7 @@ export class UploadPane {
       if (send) {
         await send(mapping);
         again.disabled = false;
-        again.textContent = '다시 미리보기';
+        again.textContent = againText;
         return;
       }
       try {
@@ -288,7 +289,7 @@ export class UploadPane {
         this.say('고친 열 연결로 다시 미리보기를 만들었습니다.', true);
       } catch (err) {
         again.disabled = false;
-        again.textContent = '다시 미리보기';
+        again.textContent = againText;
         if (err instanceof ApiError && err.status === 409) { await this.reloadAfterConflict(err); return; }
         this.failed(err);
       }
