@@ -401,6 +401,11 @@ def test_discovery_round_progress_results_file_and_the_map_filter(browser, live_
         options = page.eval_on_selector_all("#f-round option", "os => os.map(o => o.value)")
         assert ROUND in options and "" in options
 
+        # The list's export says the file is narrowed to the round (the export filters by it, as the list does).
+        page.click("#export-button")
+        assert f"발굴 {ROUND}" in page.locator("#export-dialog .job-note").first.inner_text()
+        page.locator("#export-dialog button", has_text="닫기").click()
+
         # The household panel: its 발굴 entry with the list's signals, and the 조사 result recorded there.
         page.locator(f"#household-list .hh-row[data-id='{existing.id}']").click()
         entry = page.locator(f"#household-panel .discovery-item[data-import-id='{import_id}']")

@@ -47,6 +47,7 @@ export function describeFilters(f) {
   if (f.need.length) parts.push(`욕구: ${f.need.map((n) => label(NEEDS, n)).join('·')}`);
   if (f.overdue) parts.push(OVERDUE_LABEL);
   if (f.placement && f.placement.length) parts.push(f.placement.map((p) => label(PLACEMENTS, p)).join('·'));
+  if (f.round) parts.push(`발굴 ${f.round}`);
   return parts.join(', ');
 }
 
@@ -110,7 +111,7 @@ export class PrintDialog extends JobDialog {
   /** `place`: {dongId, dongName, tractId?, tractName?}; `filters`: the list's filters (applied if chosen). */
   open(place, filters) {
     const purpose = purposeField('출력 사유', PRINT_PURPOSES);
-    filters = { ...filters, placement: [] }; // a printout filters by level, needs and overdue only
+    filters = { ...filters, placement: [], round: '' }; // a printout filters by level, needs and overdue only
     const narrowed = describeFilters(filters);
     const useFilters = h('input', { type: 'checkbox', name: 'filtered', checked: Boolean(narrowed) });
     const scope = place.tractId
