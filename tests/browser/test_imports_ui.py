@@ -489,8 +489,7 @@ def test_registry_inbox_apply_a_death_and_dismiss_with_a_reason(browser, live_se
 
         # The dismissed one, with its reason, under its own filter; the unmatched row under 일치하는 가구 없음.
         page.check("#inbox-filter input[value=dismissed]")
-        wait_until(page, "() => !window.__happymapImports.inbox.dirty && "
-                         "window.__happymapImports.inbox.status === 'dismissed'")
+        wait_until(page, "() => window.__happymapImports.inbox.shown === 'dismissed'")
         page.locator(f"#inbox-list .inbox-item[data-id='{other['id']}'] .inbox-reason").wait_for(state="visible")
         page.check("#inbox-filter input[value=unmatched]")
         unmatched = page.locator("#inbox-list .inbox-item[data-status='unmatched']").first
@@ -537,8 +536,7 @@ def test_every_tab_at_360_px(browser, live_server, shots):
         page.click("#tab-inbox")
         wait_until(page, "() => !window.__happymapImports.inbox.dirty")
         page.check("#inbox-filter input[value=dismissed]")
-        wait_until(page, "() => window.__happymapImports.inbox.status === 'dismissed' && "
-                         "!window.__happymapImports.inbox.dirty")
+        wait_until(page, "() => window.__happymapImports.inbox.shown === 'dismissed'")
         page.screenshot(path=str(shots / "imports-inbox-360.png"), full_page=True)
         no_sideways_scroll(page)
 

@@ -16,6 +16,7 @@ export class InboxPane {
     this.onChanged = onChanged;
     this.items = [];
     this.status = 'pending';
+    this.shown = null; // the status whose changes are on screen
     this.dirty = true;
   }
 
@@ -71,6 +72,7 @@ export class InboxPane {
       this.more.hidden = this.items.length >= data.total;
       if (!more) this.say('');
       this.draw();
+      this.shown = status;
     } catch (err) {
       this.dirty = true;
       this.failed(err);
