@@ -250,10 +250,15 @@ def get(session: Session, principal: Principal, household_id: int, resource: str
         raise Forbidden("실명·전화번호 열람 권한이 없습니다.")
     row = get_row(session, principal, household_id)
     access.record(session, principal, "unmask" if reveal else "read", resource, [household_id], purpose)
+    return detail(session, row, principal, reveal=reveal)
+
+
+def detail(session: Session, row, principal: Principal, reveal: bool = False) -> dict:
+    """A household as its own page shows it: `to_read` plus, for staff, its 발굴 entries and applied moves."""
     found = to_read(row, principal, reveal=reveal)
     if principal.is_staff:
-        found["discovery"] = discovery_entries(session, household_id)
-        found["moves"] = moves(session, household_id)
+        found["discovery"] = discovery_entries(session, found["id"])
+        found["moves"] = moves(session, found["id"])
     return found
 
 

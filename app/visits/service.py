@@ -181,7 +181,7 @@ def record(session: Session, principal: Principal, household_id: int, data: Visi
     access.record(session, principal, "create", resource, [household.id])
     visit_read = _read(visit, principal.username, data.visitor_types, data.indicators, data.needs)
     row = households.get_row(session, principal, household_id)
-    return {"visit": visit_read, "household": households.to_read(row, principal)}, True
+    return {"visit": visit_read, "household": households.detail(session, row, principal)}, True
 
 
 def _by_key(session: Session, principal: Principal, client_key: str) -> Visit | None:
@@ -203,7 +203,7 @@ def _replay(session: Session, principal: Principal, visit: Visit, household_id: 
     row = households.get_row(session, principal, household_id)
     access.record(session, principal, "read", resource, [household_id])
     return {"visit": _read(visit, principal.username, visitors, indicators, needs),
-            "household": households.to_read(row, principal)}
+            "household": households.detail(session, row, principal)}
 
 
 def _stale(session: Session, principal: Principal, household_id: int, resource: str) -> StaleDraft:
@@ -219,7 +219,7 @@ def _stale(session: Session, principal: Principal, household_id: int, resource: 
         visitors, indicators, needs = (codes[visit.id] for codes in codes_by_visit(session, [visit.id]))
         latest_visit = _read(visit, username, visitors, indicators, needs)
     access.record(session, principal, "read", resource, [household_id])
-    return StaleDraft(households.to_read(row, principal), latest_visit)
+    return StaleDraft(households.detail(session, row, principal), latest_visit)
 
 
 def _read(visit: Visit, recorded_by: str | None, visitors, indicators, needs) -> dict:
