@@ -206,6 +206,7 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/stats"): "통계 화면 (지도 화면과 같은 페이지, 데이터는 /api/v1에서 로그인 후)",
     ("GET", "/report"): "신고 화면 (데이터는 /api/v1에서 로그인 후)",
     ("GET", "/admin"): "관리 화면 (데이터는 /api/v1에서 로그인 후, 관리자·구청 담당만)",
+    ("GET", "/imports"): "가져오기 화면 (데이터는 /api/v1에서 로그인 후, 담당 공무원만)",
     ("GET", "/vocab.js"): "화면의 코드·용어 목록 (개인정보 없음)",
     ("GET", "/sw.js"): "서비스 워커 (앱 파일만 보관, /api/ 응답은 보관하지 않음)",
     ("GET", "/manifest.webmanifest"): "웹 앱 매니페스트 (홈 화면에 설치)",
