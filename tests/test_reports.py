@@ -1,10 +1,13 @@
 """Reports API: placement, routing, geocoding, duplicate suggestions, triage, the 통장's limited view."""
+import io
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 from sqlalchemy import func, select
 
+from app.addresses.loader import load_stream
 from app.facilities.models import Facility
 from app.households.models import Household
 from app.ratelimit import Rule
@@ -12,6 +15,7 @@ from app.reports.geocoder import normalise_address, normalised_sql
 from app.reports.models import Report, ReportEvent
 from app.tracts.models import Dong, Tract
 from tests.conftest import own_limits
+from tests.test_addresses import TO_5179, cp949, entrance
 
 GEOD = Geod(ellps="WGS84")
 RECEIPT = r"^R-\d{8}-\d{4,}$"
@@ -360,3 +364,26 @@ def test_rate_limit_per_user(client, as_user, app):
                        json={"description": "다른 사람은 괜찮음"}).status_code == 201
 
 
+
+
+def test_an_address_only_the_address_table_knows_places_the_report_at_its_building(client, as_user, session):
+    """A 통장 writes an address no household or facility has yet: the 도로명주소 table still places it, at the
+    building's entrance, and the household made from it says so (not `approximate`)."""
+    dong = dong_at(session, 0)
+    lon, lat = point_in(session, dong.geom)
+    x, y = TO_5179.transform(lon, lat)
+    line = entrance(990001, "시험새길", 7, xy=(x, y), code="114103999999", dong="창천동", dong_code="1141011000",
+                    sigungu=("11410", "서대문구"))
+    load_stream(session, io.BytesIO(cp949([line])), "entrc_seoul.txt")
+    report = client.post("/api/v1/reports", headers=as_user("tongjang01"),
+                         json={"description": "새로 이사 온 어르신이 혼자 지내요",
+                               "address": "서대문구 시험새길 7 2층"})
+    assert report.status_code == 201, report.text
+    body = report.json()
+    assert body["location_source"] == "geocoded" and body["dong_id"] == dong.id
+    row = report_row(session, body["id"])
+    placed = session.execute(select(func.ST_X(row.geom), func.ST_Y(row.geom))).one()
+    assert placed == pytest.approx((lon, lat), abs=1e-6)
+    household = client.post(f"/api/v1/reports/{body['id']}/convert", headers=as_user("dong01"),
+                            json={"head_name": "이새집"}).json()
+    assert household["placement"] == "entrance" and household["address"] == "서대문구 시험새길 7 2층"

@@ -1,7 +1,8 @@
 """Offline geocoding of free-text report addresses against places already in the database.
 
-No network call is ever made: an address is matched to an active household's address, a welfare facility's
-address or name, or a dong name of the deployment. The interface (`Geocoder`) lets a real geocoder replace it.
+No network call is ever made: an address is matched first to a building of the 도로명주소 table
+(`app.addresses`), then to an active household's address, a welfare facility's address or name, or a dong name of
+the deployment. The interface (`Geocoder`) lets a real geocoder replace it.
 """
 import re
 import unicodedata
@@ -13,6 +14,7 @@ from sqlalchemy import and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from app.addresses.normalise import normalise_address, normalised_sql
+from app.addresses.service import match as match_buildings
 from app.config import get_settings
 from app.facilities.models import Facility
 from app.households.models import Household
@@ -44,7 +46,7 @@ class GeocodeResult:
     lon: float | None
     lat: float | None
     dong_id: int | None
-    precision: str  # address | place | dong
+    precision: str  # building | entrance (the address table) | address (a known address) | place | dong
     matched: str
 
 
@@ -81,8 +83,16 @@ class DatabaseGeocoder:
         prefixes = [normalise_address(n) for n in session.execute(
             select(District.name).where(District.code.in_(codes))).scalars()]
         candidates = _candidates(address, prefixes)
-        return (self._by_address(session, candidates) or self._by_place_name(session, query)
-                or self._by_dong_name(session, query, codes))
+        return (self._by_building(session, address, codes) or self._by_address(session, candidates)
+                or self._by_place_name(session, query) or self._by_dong_name(session, query, codes))
+
+    @staticmethod
+    def _by_building(session: Session, address: str, codes: list[str]) -> GeocodeResult | None:
+        """The address's own building in the 도로명주소 table, when it is one of the deployment's."""
+        (found,) = match_buildings(session, [address])
+        if found is None or found.legal_dong_code[:5] not in codes:
+            return None
+        return GeocodeResult(found.lon, found.lat, None, found.placement, found.road_address)
 
     def _by_address(self, session: Session, candidates: list[str]) -> GeocodeResult | None:
         if not candidates:

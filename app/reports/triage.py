@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.addresses.service import match as match_buildings
 from app.config import get_settings
 from app.errors import (
     Conflict,
@@ -14,6 +15,7 @@ from app.errors import (
     NotFound,
     korean_validation_message,
 )
+from app.geo.crs import geodesic_m
 from app.households import service as households
 from app.households.models import Household
 from app.households.schemas import HouseholdCreate
@@ -30,6 +32,7 @@ from app.reports.service import OPEN_STATUSES, get, get_row, report_scope, statu
 
 STALE = "다른 사용자가 먼저 이 신고를 처리했습니다. 새로고침 후 다시 시도하세요."
 UNKNOWN_NAME = "성명 미상"
+SAME_POINT_M = 1.0  # a report's geocoded point is its building's when they are this close
 
 
 def _require_staff(principal: Principal) -> None:
@@ -144,12 +147,17 @@ def _household_payload(session: Session, principal: Principal, report: Report, d
                            + "; ".join(korean_validation_message(e) for e in exc.errors())) from None
 
 
-def _placement(report: Report, data: ReportConvert) -> str:
-    """Staff's own point, else the report's phone location, else its geocode: a neighbour's address or a place
-    name nearby, so only approximate."""
+def _placement(session: Session, report: Report, data: ReportConvert, lon: float, lat: float) -> str:
+    """Staff's own point, else the report's phone location, else its geocode: the address's own building in the
+    도로명주소 table (`building`/`entrance`), or only a neighbour's address or a place name nearby (`approximate`)."""
     if data.lon is not None:
         return "manual"
-    return "report" if report.location_source == "point" else "approximate"
+    if report.location_source == "point":
+        return "report"
+    (building,) = match_buildings(session, [report.address])
+    if building is not None and geodesic_m(building.lon, building.lat, lon, lat) < SAME_POINT_M:
+        return building.placement
+    return "approximate"
 
 
 def convert(session: Session, principal: Principal, report_id: int, data: ReportConvert, version: int | None,
@@ -160,7 +168,7 @@ def convert(session: Session, principal: Principal, report_id: int, data: Report
     _check_open(report, data.version or version)
     payload = _household_payload(session, principal, report, data)
     household = households.create(session, principal, payload, resource, source_report_id=report.id,
-                                  placement=_placement(report, data))
+                                  placement=_placement(session, report, data, payload.lon, payload.lat))
     report.household_id = household["id"]
     _change(session, principal, report, "converted", "가구 등록")
     return household
