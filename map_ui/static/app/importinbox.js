@@ -4,20 +4,19 @@
 
 import { ApiError, api } from './api.js';
 import { formatCount, formatDate, formatDateTime, h, replace } from './dom.js';
+import { StaffPane } from './staffpage.js';
 import { REGISTRY_CHANGES, REGISTRY_STATES, label } from './vocab.js';
 
 const PAGE = 30;
 const STATUSES = ['pending', 'applied', 'dismissed', 'unmatched'];
 
-export class InboxPane {
+export class InboxPane extends StaffPane {
   constructor(root, { onForbidden, onChanged }) {
-    this.root = root;
-    this.onForbidden = onForbidden;
+    super(root, { onForbidden });
     this.onChanged = onChanged;
     this.items = [];
     this.status = 'pending';
     this.shown = null; // the status whose changes are on screen
-    this.dirty = true;
   }
 
   reset() {
@@ -26,8 +25,6 @@ export class InboxPane {
     this.dirty = true;
     replace(this.root);
   }
-
-  stale() { this.dirty = true; }
 
   start() {
     this.filter = h('div', { id: 'inbox-filter', class: 'segmented', attrs: { role: 'radiogroup', 'aria-label': '처리 상태' } },
@@ -42,22 +39,6 @@ export class InboxPane {
       h('p', { class: 'review-lead', text: '주민등록 변동 자료에서 가구와 일치한 변동입니다. 사람이 확인하고 반영해야 가구에 적용됩니다. 반영하지 않을 때는 사유를 남깁니다.' }),
       h('div', { class: 'admin-toolbar inbox-toolbar' }, h('fieldset', { class: 'inbox-filter' }, h('legend', { class: 'sr-only', text: '처리 상태' }), this.filter), this.count),
       this.message, this.list, h('div', { class: 'admin-pager' }, this.more));
-  }
-
-  async show() {
-    if (this.dirty) await this.load();
-  }
-
-  say(text, ok = false) {
-    this.message.textContent = text || '';
-    this.message.classList.toggle('ok', ok);
-    this.message.hidden = !text;
-  }
-
-  failed(err) {
-    if (err instanceof ApiError && err.status === 403) { this.onForbidden(err.message); return; }
-    if (err instanceof ApiError && err.status === 401) return;
-    this.say(err.message);
   }
 
   async load(more = false) {

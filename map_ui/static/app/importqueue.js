@@ -6,21 +6,20 @@
 import * as L from '/vendor/leaflet/dist/leaflet-src.esm.js';
 import { ApiError, api } from './api.js';
 import { formatCount, h, replace } from './dom.js';
+import { StaffPane } from './staffpage.js';
 import { IMPORT_KINDS, label } from './vocab.js';
 
 const PAGE = 50;
 const SEOUL = [37.5665, 126.978];
 
-export class QueuePane {
+export class QueuePane extends StaffPane {
   constructor(root, { onForbidden, onChanged }) {
-    this.root = root;
-    this.onForbidden = onForbidden;
+    super(root, { onForbidden });
     this.onChanged = onChanged;
     this.items = [];
     this.total = 0;
     this.selected = null;
     this.point = null; // {lat, lon} clicked
-    this.dirty = true;
     this.map = null;
     this.marker = null;
     this.dongBounds = new Map();
@@ -38,8 +37,6 @@ export class QueuePane {
     replace(this.root);
   }
 
-  stale() { this.dirty = true; }
-
   start({ dongs, whole, config }) {
     this.config = config;
     this.dong = h('select', { id: 'queue-dong', attrs: { 'aria-label': '동' } },
@@ -47,7 +44,7 @@ export class QueuePane {
       ...dongs.map((d) => h('option', { value: String(d.id), text: d.name })));
     this.dong.addEventListener('change', () => this.load());
     this.count = h('strong', { class: 'list-count', id: 'queue-total', attrs: { 'aria-live': 'polite' } });
-    this.status = h('p', { class: 'job-message', id: 'queue-message', attrs: { role: 'alert' }, hidden: true });
+    this.message = h('p', { class: 'job-message', id: 'queue-message', attrs: { role: 'alert' }, hidden: true });
     this.list = h('ol', { id: 'queue-list', class: 'queue-list', attrs: { 'aria-label': '위치 지정 대기 목록' } });
     this.more = h('button', { type: 'button', id: 'queue-more', text: '더 보기', hidden: true, on: { click: () => this.load(true) } });
     this.mapEl = h('div', { id: 'queue-map', class: 'queue-map', attrs: { 'aria-label': '위치 지정 지도' } });
@@ -62,25 +59,9 @@ export class QueuePane {
     replace(this.root,
       h('p', { class: 'review-lead', text: '가져온 명단에서 주소로 건물을 찾지 못한 행입니다. 행을 고르고 지도에서 위치를 누른 뒤 "이 위치로 지정"을 누르면 그 자리에 가구가 등록됩니다.' }),
       h('div', { class: 'admin-toolbar' }, h('label', { class: 'field inline-field' }, '동', this.dong), this.count),
-      this.status,
+      this.message,
       h('div', { class: 'queue-layout' }, this.side, this.mapBox));
     this.mapBox.hidden = true;
-  }
-
-  async show() {
-    if (this.dirty) await this.load();
-  }
-
-  say(text, ok = false) {
-    this.status.textContent = text || '';
-    this.status.classList.toggle('ok', ok);
-    this.status.hidden = !text;
-  }
-
-  failed(err) {
-    if (err instanceof ApiError && err.status === 403) { this.onForbidden(err.message); return; }
-    if (err instanceof ApiError && err.status === 401) return;
-    this.say(err.message);
   }
 
   async load(more = false) {
@@ -199,7 +180,7 @@ export class QueuePane {
       const made = await api.post(`/placement-queue/${item.id}/place`, { ...this.point, version: item.version });
       this.choose(null);
       this.say(`${item.head_name || '가구'}을(를) 고른 위치에 등록했습니다 (가구 #${made.household_id}).`, true);
-      this.status.append(' ', h('a', { href: `/#h=${made.household_id}`, text: '지도에서 보기' }));
+      this.message.append(' ', h('a', { href: `/#h=${made.household_id}`, text: '지도에서 보기' }));
       await this.load();
       this.onChanged();
     } catch (err) {

@@ -2,17 +2,16 @@
 // 조사 outcomes, the due date), its results file (the round's own columns plus the outcomes, asked with a
 // purpose) and a link that opens the map filtered to that round.
 
-import { ApiError, api } from './api.js';
+import { api } from './api.js';
 import { formatCount, formatDate, formatDateTime, h, replace } from './dom.js';
 import { DiscoveryExportDialog } from './jobs.js';
+import { StaffPane } from './staffpage.js';
 import { DISCOVERY_OUTCOMES, label } from './vocab.js';
 
-export class RoundsPane {
+export class RoundsPane extends StaffPane {
   constructor(root, { onForbidden }) {
-    this.root = root;
-    this.onForbidden = onForbidden;
+    super(root, { onForbidden });
     this.items = [];
-    this.dirty = true;
     this.exportDialog = null;
   }
 
@@ -21,8 +20,6 @@ export class RoundsPane {
     this.dirty = true;
     replace(this.root);
   }
-
-  stale() { this.dirty = true; }
 
   start() {
     this.message = h('p', { class: 'job-message', id: 'rounds-message', attrs: { role: 'alert' }, hidden: true });
@@ -38,15 +35,6 @@ export class RoundsPane {
         this.body)));
   }
 
-  async show() {
-    if (this.dirty) await this.load();
-  }
-
-  say(text) {
-    this.message.textContent = text || '';
-    this.message.hidden = !text;
-  }
-
   async load() {
     try {
       const data = await api.get('/discovery/rounds');
@@ -57,9 +45,7 @@ export class RoundsPane {
       this.draw();
     } catch (err) {
       this.dirty = true;
-      if (err instanceof ApiError && err.status === 403) { this.onForbidden(err.message); return; }
-      if (err instanceof ApiError && err.status === 401) return;
-      this.say(err.message);
+      this.failed(err);
     }
   }
 

@@ -5,6 +5,7 @@
 
 import { ApiError, api } from './api.js';
 import { formatCount, formatDate, formatDateTime, h, replace } from './dom.js';
+import { StaffPane } from './staffpage.js';
 import { IMPORT_KINDS, IMPORT_OUTCOMES, label } from './vocab.js';
 
 const PAGE = 50;
@@ -54,10 +55,9 @@ function appliedText(applied, kind) {
   return parts.map(([t, n]) => ({ t, n: n || 0 }));
 }
 
-export class UploadPane {
+export class UploadPane extends StaffPane {
   constructor(root, { onForbidden, onCommitted, openTab }) {
-    this.root = root;
-    this.onForbidden = onForbidden;
+    super(root, { onForbidden });
     this.onCommitted = onCommitted;
     this.openTab = openTab;
     this.current = null; // the Import shown
@@ -137,19 +137,6 @@ export class UploadPane {
 
   async show() {
     if (!this.recentLoaded) await this.loadRecent();
-  }
-
-  say(text, ok = false) {
-    if (!this.message) return;
-    this.message.textContent = text || '';
-    this.message.classList.toggle('ok', ok);
-    this.message.hidden = !text;
-  }
-
-  failed(err, prefix = '') {
-    if (err instanceof ApiError && err.status === 403) { this.onForbidden(err.message); return; }
-    if (err instanceof ApiError && err.status === 401) return;
-    this.say(prefix ? `${prefix}: ${err.message}` : err.message);
   }
 
   async upload(mapping = null) {
