@@ -5,7 +5,7 @@ from datetime import date
 from functools import lru_cache
 
 from geoalchemy2 import functions as gf
-from sqlalchemy import ARRAY, ColumnElement, Float, Select, String, bindparam, case, cast, func, or_, select
+from sqlalchemy import ARRAY, ColumnElement, Float, Select, String, and_, bindparam, case, cast, func, or_, select
 from sqlalchemy import text as sql_text
 from sqlalchemy.dialects.postgresql import array as pg_array
 from sqlalchemy.orm import Session, aliased
@@ -124,15 +124,6 @@ def discovery_entry(row: ImportRow, batch: ImportBatch) -> dict:
     return {"id": row.id, "import_id": batch.id, "round": batch.round, "signals": list(row.signals or []),
             "due_on": batch.due_on, "contact": row.contact, "outcome": row.result, "note": row.result_note,
             "recorded_at": row.resolved_at, "version": row.version}
-
-
-def discovery_entries(session: Session, household_id: int) -> list[dict]:
-    """The household's 발굴 entries, newest round first."""
-    found = session.execute(select(ImportRow, ImportBatch).join(ImportBatch, ImportBatch.id == ImportRow.import_id)
-                            .where(ImportRow.household_id == household_id, ImportBatch.kind == "discovery_list",
-                                   ImportBatch.status == "committed")
-                            .order_by(ImportBatch.id.desc())).all()
-    return [discovery_entry(row, batch) for row, batch in found]
 
 
 def text_match(q: str) -> ColumnElement[bool]:
@@ -257,25 +248,30 @@ def detail(session: Session, row, principal: Principal, reveal: bool = False) ->
     """A household as its own page shows it: `to_read` plus, for staff, its 발굴 entries and applied moves."""
     found = to_read(row, principal, reveal=reveal)
     if principal.is_staff:
-        found["discovery"] = discovery_entries(session, found["id"])
-        found["moves"] = moves(session, found["id"])
+        found["discovery"], found["moves"] = list_entries(session, found["id"])
     return found
 
 
-def moves(session: Session, household_id: int) -> list[dict]:
-    """The household's applied 주민등록 changes, newest first: a move names both dongs."""
+def list_entries(session: Session, household_id: int) -> tuple[list[dict], list[dict]]:
+    """The household's rows of imported lists, in one read: its 발굴 entries (newest round first) and its applied
+    주민등록 changes (newest first; a move names both dongs)."""
     left, joined = aliased(Dong), aliased(Dong)
-    rows = session.execute(
-        select(ImportRow, left.name, joined.name).join(ImportBatch, ImportBatch.id == ImportRow.import_id)
+    found = session.execute(
+        select(ImportRow, ImportBatch, left.name, joined.name).join(ImportBatch, ImportBatch.id == ImportRow.import_id)
         .outerjoin(left, left.id == ImportRow.from_dong_id).outerjoin(joined, joined.id == ImportRow.to_dong_id)
-        .where(ImportRow.household_id == household_id, ImportBatch.kind == "registry_changes",
-               ImportRow.state == "applied")
-        .order_by(ImportRow.resolved_at.desc(), ImportRow.id.desc())).all()
-    return [{"id": r.id, "change": r.change, "change_label": REGISTRY_CHANGES.get(r.change or "", r.change),
-             "changed_on": r.changed_on, "from_dong_id": r.from_dong_id, "from_dong_name": from_name,
-             "to_dong_id": r.to_dong_id, "to_dong_name": to_name, "address": (r.values or {}).get("address"),
-             "previous_address": (r.values or {}).get("previous_address"), "resolved_at": r.resolved_at}
-            for r, from_name, to_name in rows]
+        .where(ImportRow.household_id == household_id,
+               or_(and_(ImportBatch.kind == "discovery_list", ImportBatch.status == "committed"),
+                   and_(ImportBatch.kind == "registry_changes", ImportRow.state == "applied")))
+        .order_by(ImportBatch.id.desc())).all()
+    entries = [discovery_entry(r, batch) for r, batch, _, _ in found if batch.kind == "discovery_list"]
+    applied = sorted((f for f in found if f[1].kind == "registry_changes"),
+                     key=lambda f: (f[0].resolved_at, f[0].id), reverse=True)
+    moves = [{"id": r.id, "change": r.change, "change_label": REGISTRY_CHANGES.get(r.change or "", r.change),
+              "changed_on": r.changed_on, "from_dong_id": r.from_dong_id, "from_dong_name": from_name,
+              "to_dong_id": r.to_dong_id, "to_dong_name": to_name, "address": (r.values or {}).get("address"),
+              "previous_address": (r.values or {}).get("previous_address"), "resolved_at": r.resolved_at}
+             for r, _, from_name, to_name in applied]
+    return entries, moves
 
 
 def _place(session: Session, principal: Principal, lon: float, lat: float) -> places.Placement:

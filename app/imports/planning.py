@@ -29,6 +29,7 @@ from app.households import rrn
 from app.imports.fields import normalise
 from app.imports.reading import SourceRow, Table
 from app.policy.principal import Principal
+from app.tracts import service as places
 from app.tracts.models import District, Dong
 
 SIMILAR_NAME = 0.5  # difflib ratio from which a different name at the same address is worth asking about
@@ -132,24 +133,13 @@ def _full_address(values: dict) -> str | None:
     return f"{address} {detail}" if detail and detail not in address else address
 
 
-def _building(text_: str | None) -> tuple | None:
-    """The building an address names (상세주소 aside): the same name in the same building is the same household
-    even when one list writes '101호' and the other does not."""
-    parsed = parse_address(text_)
-    if parsed is None:
-        return None
-    return parsed.kind, name_key(parsed.name), parsed.underground, parsed.main, parsed.sub
-
-
 class Planner:
     """Plans one file's rows for one caller."""
 
     def __init__(self, session: Session, principal: Principal, kind: str):
         self.session, self.principal, self.kind = session, principal, kind
-        settings = get_settings()
-        self.district_codes = tuple(settings.deployment_district_codes)
-        districts = session.execute(select(District.name).where(District.code.in_(self.district_codes))).scalars()
-        self.district_keys = {name_key(n) for n in districts}
+        self.district_codes = tuple(get_settings().deployment_district_codes)
+        self.district_keys = places.district_name_keys(session)
         self.dongs_by_name = {name_key(name): (dong_id, name) for dong_id, name in session.execute(
             select(Dong.id, Dong.name).join(District, District.id == Dong.district_id)
             .where(District.code.in_(self.district_codes)))}
@@ -306,8 +296,7 @@ class Planner:
         """Sure matches and suggestions among a row's candidates."""
         v = row.values
         birth = v.get("birth_date")
-        address = normalise_address(_full_address(v))
-        building = _building(v.get("address"))
+        address = _full_address(v)
         name = v.get("head_name") or ""
         by_key = sorted(h for h, ways in per_row.items() if ways & {"key", "rrn"})
         if by_key:
@@ -317,8 +306,7 @@ class Planner:
             h = known[household_id]
             their_birth = h["head_birth_date"].isoformat() if h["head_birth_date"] else None
             births_agree = birth is None or their_birth is None or birth == their_birth
-            same_place = h["address_key"] == address or (building is not None and building == _building(h["address"]))
-            if "name" in ways and same_place and births_agree:
+            if "name" in ways and same_place(address, h["address"]) and births_agree:
                 sure.append(household_id)
             elif "name" in ways and birth is not None and birth == their_birth:
                 suggested.append(household_id)  # same person elsewhere: moved?

@@ -14,7 +14,7 @@ from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from app.access import service as access
-from app.addresses.normalise import name_key, parse_address
+from app.addresses.normalise import parse_address
 from app.auth.models import User
 from app.config import get_settings
 from app.db import flush_versioned
@@ -26,7 +26,7 @@ from app.imports.planning import same_place
 from app.policy.masking import mask_name
 from app.policy.principal import Principal
 from app.tracts import service as places
-from app.tracts.models import District, Dong
+from app.tracts.models import Dong
 from app.vocab import CLOSE_REASONS, REGISTRY_CHANGES
 
 STATUSES = ("pending", "applied", "dismissed", "unmatched")
@@ -69,12 +69,6 @@ def _query():
             .outerjoin(ToDong, ToDong.id == ImportRow.to_dong_id)
             .outerjoin(resolver, resolver.id == ImportRow.resolved_by)
             .where(ImportBatch.kind == "registry_changes", ImportRow.state.in_(STATUSES)))
-
-
-def district_keys(session: Session) -> frozenset[str]:
-    names = session.execute(select(District.name).where(
-        District.code.in_(get_settings().deployment_district_codes))).scalars()
-    return frozenset(name_key(n) for n in names)
 
 
 def proposal(row: ImportRow, household: Household | None, to_dong_name: str | None,
@@ -140,7 +134,7 @@ def list_(session: Session, principal: Principal, status: str, import_id: int | 
     order = ([ImportRow.resolved_at.desc(), ImportRow.id.desc()] if status in ("applied", "dismissed")
              else [ImportRow.changed_on, ImportRow.id])
     found = session.execute(query.order_by(*order).limit(limit).offset(offset)).all()
-    inside = district_keys(session)
+    inside = places.district_name_keys(session)
     items = [to_read(f, inside) for f in found]
     access.record(session, principal, "list", resource, [i["household"]["id"] for i in items if i["household"]])
     return {"total": total, "items": items}
@@ -150,7 +144,7 @@ def _read_one(session: Session, principal: Principal, change_id: int) -> dict:
     found = session.execute(_query().where(ImportRow.id == change_id, _scope(principal))).first()
     if found is None:
         raise NotFound()
-    return to_read(found, district_keys(session))
+    return to_read(found, places.district_name_keys(session))
 
 
 def _locked(session: Session, principal: Principal, change_id: int, version: int) -> ImportRow:
@@ -190,7 +184,7 @@ def apply(session: Session, principal: Principal, change_id: int, version: int, 
         raise Conflict(UNMATCHED)
     household = _household(session, principal, row)
     to_dong_name = session.get(Dong, row.to_dong_id).name if row.to_dong_id else None
-    action = proposal(row, household, to_dong_name, district_keys(session))["action"]
+    action = proposal(row, household, to_dong_name, places.district_name_keys(session))["action"]
     now = get_settings().now()
     if action in CLOSES or action == "move":
         if household.status != "active":

@@ -5,6 +5,7 @@ from geoalchemy2 import functions as gf
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
+from app.addresses.normalise import name_key
 from app.config import get_settings
 from app.errors import NotFound
 from app.households.models import Household
@@ -37,6 +38,13 @@ def locate(session: Session, lon: float, lat: float) -> Placement | None:
         .limit(1)
     ).first()
     return Placement(row[0], row[1]) if row else None
+
+
+def district_name_keys(session: Session) -> frozenset[str]:
+    """The deployment's 시군구 names as an address's 시군구 is compared (`name_key`: 서대문구 → 서대문구)."""
+    names = session.execute(select(District.name).where(
+        District.code.in_(get_settings().deployment_district_codes))).scalars()
+    return frozenset(name_key(n) for n in names)
 
 
 def list_dongs(session: Session) -> list[dict]:
