@@ -341,36 +341,16 @@ def _save_mapping(session: Session, principal: Principal, batch: ImportBatch) ->
         saved.mapping, saved.updated_by, saved.updated_at = batch.mapping, principal.user_id, get_settings().now()
 
 
-def _date(text: str | None) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-def new_household(principal: Principal, values: dict, row: ImportRow, placement: places.Placement, lon: float,
-                  lat: float, how: str) -> Household:
-    """A household from an imported row, white and due from today like any new one."""
-    today = get_settings().today()
-    address = values["address"]
-    detail = values.get("address_detail")
-    return Household(
-        dong_id=placement.dong_id, tract_id=placement.tract_id, head_name=values["head_name"],
-        address=(f"{address} {detail}" if detail and detail not in address else address)[:200],
-        members=values.get("members") or 1, phone=values.get("phone"), notes=values.get("notes"),
-        head_birth_date=_date(values.get("birth_date")), support_status=values.get("support_status"),
-        source_key=values.get("source_key"), geom=places.point_wkt(lon, lat), placement=how,
-        risk_level="unvisited", next_visit_due=today, registered_on=today, open_needs=[], status="active",
-        created_by=principal.user_id, rrn_ciphertext=row.rrn_ciphertext, rrn_lookup_hash=row.rrn_lookup_hash)
-
-
-# New households straight from their planned rows, in one statement: ids drawn first, so each row learns its
-# household (app.imports.service.new_household is the same rule for one row placed by hand).
-CREATE_PLANNED = text("""
+# New households straight from their rows (planned, or placed by hand from the queue), in one statement: white
+# and due from today like any new one; ids drawn first, so each row learns its household.
+CREATE_FROM_ROWS = text("""
 WITH new AS (
     SELECT r.id AS row_id, nextval(pg_get_serial_sequence('households', 'id')) AS household_id, r.dong_id,
            (SELECT t.id FROM tracts t WHERE t.dong_id = r.dong_id AND ST_Covers(t.geom, r.geom)
             ORDER BY t.id LIMIT 1) AS tract_id, r.values AS v, r.geom, r.placement, r.rrn_ciphertext,
            r.rrn_lookup_hash
     FROM import_rows r
-    WHERE r.import_id = :import_id AND r.outcome = 'new' AND r.geom IS NOT NULL AND r.dong_id IS NOT NULL
+    WHERE r.id = ANY(:row_ids) AND r.geom IS NOT NULL AND r.dong_id IS NOT NULL
 ), created AS (
     INSERT INTO households (id, dong_id, tract_id, head_name, address, members, phone, notes, head_birth_date,
                             support_status, source_key, geom, placement, risk_level, next_visit_due, registered_on,
@@ -385,10 +365,15 @@ WITH new AS (
     FROM new
     RETURNING id
 )
-UPDATE import_rows r SET household_id = new.household_id, state = 'applied', version = r.version + 1
+UPDATE import_rows r SET household_id = new.household_id, state = :state, version = r.version + 1
 FROM new WHERE r.id = new.row_id
 RETURNING r.household_id
-""")
+""").bindparams(bindparam("row_ids", type_=ARRAY(Integer)))
+
+
+def _create_households(session: Session, principal: Principal, row_ids: list[int], state: str) -> list[int]:
+    return session.execute(CREATE_FROM_ROWS, {"row_ids": row_ids, "state": state, "today": get_settings().today(),
+                                              "user_id": principal.user_id}).scalars().all()
 
 # What becomes of the other rows: matched ones are applied, unplaced ones wait in the placement queue (unless
 # the same person already waits there from an earlier list), errors and other areas' rows are skipped.
@@ -411,7 +396,6 @@ RETURNING r.state
 
 def _commit_people(session: Session, principal: Principal, batch: ImportBatch, applied: dict,
                    touched: list[int]) -> None:
-    settings = get_settings()
     matched = {r.household_id: r for r in session.execute(
         select(ImportRow.household_id, ImportRow.values, ImportRow.rrn_ciphertext, ImportRow.rrn_lookup_hash)
         .where(ImportRow.import_id == batch.id, ImportRow.outcome == "matched"))}
@@ -423,8 +407,9 @@ def _commit_people(session: Session, principal: Principal, batch: ImportBatch, a
             applied["updated"] += 1
         touched.append(household_id)
     session.flush()
-    created = session.execute(CREATE_PLANNED, {"import_id": batch.id, "today": settings.today(),
-                                               "user_id": principal.user_id}).scalars().all()
+    new_rows = session.execute(select(ImportRow.id).where(ImportRow.import_id == batch.id,
+                                                          ImportRow.outcome == "new")).scalars().all()
+    created = _create_households(session, principal, list(new_rows), "applied")
     touched.extend(created)
     applied["created"] = len(created)
     states = session.execute(SETTLE_ROWS, {"import_id": batch.id}).scalars().all()
@@ -436,7 +421,7 @@ def _refresh(household: Household, values: dict, rrn_ciphertext: bytes | None, r
     """A matched household takes what the list adds (contact details, 보장구분, key); its place stays."""
     changes = {"phone": values.get("phone"), "members": values.get("members"),
                "support_status": values.get("support_status"), "source_key": values.get("source_key"),
-               "head_birth_date": _date(values.get("birth_date"))}
+               "head_birth_date": date.fromisoformat(values["birth_date"]) if values.get("birth_date") else None}
     changed = False
     for name, value in changes.items():
         if value is None:
@@ -507,12 +492,10 @@ def place(session: Session, principal: Principal, row_id: int, lon: float, lat: 
         raise InvalidInput("좌표가 이 시스템의 관할 구역 밖에 있습니다. 위치를 확인하세요.")
     if not principal.may_see_dong(where.dong_id):
         raise Forbidden("담당 구역 밖에는 가구를 둘 수 없습니다.")
-    household = new_household(principal, row.values, row, where, lon, lat, "manual")
-    session.add(household)
-    session.flush()
-    row.household_id, row.state, row.dong_id = household.id, "placed", where.dong_id
-    row.geom, row.placement = places.point_wkt(lon, lat), "manual"
+    row.dong_id, row.geom, row.placement = where.dong_id, places.point_wkt(lon, lat), "manual"
     flush_versioned(session, STALE)
-    access.record(session, principal, "create", resource, [household.id])
-    return {"id": row.id, "household_id": household.id, "dong_id": where.dong_id, "tract_id": where.tract_id,
+    (household_id,) = _create_households(session, principal, [row.id], "placed")
+    session.refresh(row)
+    access.record(session, principal, "create", resource, [household_id])
+    return {"id": row.id, "household_id": household_id, "dong_id": where.dong_id, "tract_id": where.tract_id,
             "state": row.state, "version": row.version}
